@@ -1,0 +1,65 @@
+/**
+ * `pg2une <command>`: the one binary for operators, the on-host runner and the in-VM agent.
+ * Each command lives in runner/cli/commands/<name>.ts and exports `run(argv): Promise<number>`;
+ * it is imported only when invoked, so `pg2une --help` starts fast.
+ */
+import { CliError } from "./io";
+
+export interface CommandModule {
+  run(argv: string[]): Promise<number>;
+}
+
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
+
+/** Add a command here: its one-line summary and its module. */
+export const COMMANDS: Record<string, CommandEntry> = {
+  dev: { summary: "run the whole local stack (PostgreSQL, bridge, runner, Worker with cron)", load: () => import("./commands/dev") },
+  "db-migrate": { summary: "apply migrations/ to DATABASE_URL (idempotent)", load: () => import("./commands/db-migrate") },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return [
+    "pg2une — PostgreSQL auto-tuner",
+    "",
+    "Usage: pg2une <command> [options]",
+    "",
+    "Commands:",
+    ...lines,
+    "",
+    "Run `pg2une <command> --help` for a command's options. Most commands take --json.",
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  if (name === "--version" || name === "-v") {
+    const { VERSION } = await import("../../src/version");
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`pg2une: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    const command = await entry.load();
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof CliError) {
+      process.stderr.write(`pg2une ${name}: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`pg2une ${name}: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
