@@ -1,0 +1,57 @@
+/**
+ * The runner's configuration: a JSON config file, then env, then flags (flags win over env,
+ * env over the file). Validated with zod; a bad value is a CliError naming it.
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+
+export const DEFAULT_RUNNER_PORT = 7070;
+export const DEFAULT_RUNNER_HOST = "127.0.0.1";
+
+export const RunnerConfigSchema = z.object({
+  host: z.string().min(1).default(DEFAULT_RUNNER_HOST),
+  port: z.coerce.number().int().min(0).max(65535).default(DEFAULT_RUNNER_PORT),
+  stateDir: z.string().min(1).default(".pg2une/runner"),
+  /** The PostgreSQL this runner acts on. */
+  targetUrl: z.string().min(1).optional(),
+  /** "id:base64secret,id2:base64secret2" — several keys may be active (rotation). */
+  keys: z.string().default(""),
+});
+
+export type RunnerConfig = z.output<typeof RunnerConfigSchema>;
+export type RunnerConfigInput = z.input<typeof RunnerConfigSchema>;
+
+const ENV_KEYS: Record<string, keyof RunnerConfigInput> = {
+  PG2UNE_RUNNER_HOST: "host",
+  PG2UNE_RUNNER_PORT: "port",
+  PG2UNE_RUNNER_STATE_DIR: "stateDir",
+  TARGET_POSTGRES_URL: "targetUrl",
+  PG2UNE_RUNNER_KEYS: "keys",
+};
+
+export function loadRunnerConfig(opts: {
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  flags?: Partial<RunnerConfigInput>;
+}): RunnerConfig {
+  let fromFile: Record<string, unknown> = {};
+  if (opts.file) {
+    try {
+      fromFile = JSON.parse(readFileSync(opts.file, "utf8")) as Record<string, unknown>;
+    } catch (err) {
+      throw new Error(`cannot read runner config ${opts.file}: ${(err as Error).message}`);
+    }
+  }
+  const fromEnv: Record<string, unknown> = {};
+  for (const [envName, key] of Object.entries(ENV_KEYS)) {
+    const v = (opts.env ?? process.env)[envName];
+    if (v !== undefined && v !== "") fromEnv[key] = v;
+  }
+  const flags = Object.fromEntries(Object.entries(opts.flags ?? {}).filter(([, v]) => v !== undefined));
+  const parsed = RunnerConfigSchema.safeParse({ ...fromFile, ...fromEnv, ...flags });
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new Error(`invalid runner config: ${i?.path.join(".")}: ${i?.message}`);
+  }
+  return parsed.data;
+}
