@@ -7,7 +7,7 @@ const encoder = new TextEncoder();
 
 /** UTF-8 bytes of a string; byte arrays pass through untouched (we sign exact bytes). */
 export function toBytes(data: string | Uint8Array): Uint8Array<ArrayBuffer> {
-  if (typeof data === "string") return encoder.encode(data);
+  if (typeof data === "string") return encoder.encode(data) as Uint8Array<ArrayBuffer>;
   // Copy into a plain ArrayBuffer so crypto.subtle accepts it whatever backs the input.
   const copy = new Uint8Array(data.byteLength);
   copy.set(data);

@@ -37,6 +37,7 @@ export const COMMAND_FAILURE_REASONS = [
   "unknown_command",
   "not_implemented",
   "invalid_config",
+  "apply_failed",
   "command_id_conflict",
   "body_too_large",
   "timeout",

@@ -1,25 +1,12 @@
 import { z } from "zod";
+import { PgSettingRowSchema } from "../../core/knobs";
 import { defineCommand } from "./define";
 import { KnobNameSchema } from "./knob-name";
 
-/** One setting as the target reports it (pg_settings), for a knob of the catalog. */
-export const KnobSettingSchema = z.object({
-  name: z.string(),
-  /** pg_settings.setting: the value in the setting's base unit. */
-  setting: z.string(),
-  /** The base unit of `setting` ("kB", "8kB", "ms", …) or null. */
-  unit: z.string().nullable(),
-  /** current_setting(name): the value as SHOW prints it ("4MB"). */
+/** One setting as the target reports it: its pg_settings row plus the value as SHOW prints it. */
+export const KnobSettingSchema = PgSettingRowSchema.extend({
+  /** current_setting(name), e.g. "4MB" (pg_settings.setting is in the base unit: "4096" kB). */
   display: z.string(),
-  vartype: z.string(),
-  /** sighup, postmaster, user, … — postmaster means a change needs a restart. */
-  context: z.string(),
-  source: z.string(),
-  minVal: z.string().nullable(),
-  maxVal: z.string().nullable(),
-  enumvals: z.array(z.string()).nullable(),
-  /** A changed value is waiting for a restart. */
-  pendingRestart: z.boolean(),
 });
 
 export type KnobSetting = z.output<typeof KnobSettingSchema>;
@@ -31,14 +18,16 @@ export const readConfigCommand = defineCommand({
   timeoutMs: 15_000,
   payload: z
     .object({
-      /** Only these knobs (each must be in the catalog); default: the whole catalog. */
+      /** Only these knobs (each must be in the catalog or allow-listed); default: all of them. */
       knobs: z.array(KnobNameSchema).min(1).max(500).optional(),
     })
     .strict(),
   result: z.object({
     settings: z.array(KnobSettingSchema),
-    /** Catalog knobs this server does not have (older version, extension not loaded). */
+    /** Requested knobs this server does not have (older version, extension not loaded). */
     unknownToServer: z.array(z.string()),
     serverVersion: z.string(),
+    /** Any setting (not only catalog ones) is waiting for a restart. */
+    pendingRestart: z.boolean(),
   }),
 });
