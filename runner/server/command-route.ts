@@ -139,10 +139,14 @@ export function createCommandRoute(deps: CommandRouteDeps): RouteHandler {
   };
 
   async function execute(spec: CommandSpec, payload: unknown, ctx: CommandContext, targetKey: string): Promise<Outcome> {
-    const startedAt = new Date(now()).toISOString();
     const handler = COMMAND_HANDLERS[spec.type as keyof typeof COMMAND_HANDLERS] as (p: unknown, c: CommandContext) => Promise<unknown>;
+    let startedAt = "";
+    const start = () => {
+      startedAt = new Date(now()).toISOString();
+      return handler(payload, ctx);
+    };
     try {
-      const result = spec.mutating ? await locks.run(targetKey, ctx.signal, () => handler(payload, ctx)) : await handler(payload, ctx);
+      const result = spec.mutating ? await locks.run(targetKey, ctx.signal, start) : await start();
       const checked = spec.result.safeParse(result);
       if (!checked.success) {
         log("error", "command_result_invalid", { commandId: ctx.commandId, type: spec.type, issues: checked.error.issues });

@@ -12,7 +12,7 @@ import { DEFAULT_MAX_NONCES, NonceStoreFullError, type NonceStore } from "../../
 import { syncDirectory, writeFileDurably } from "./durable-file";
 import { dirname } from "node:path";
 
-/** Compact once the log has this many lines more than live entries (and at least this many). */
+/** Every this many appends, drop expired nonces and rewrite the log if at most half of it is live. */
 export const NONCE_LOG_COMPACT_SLACK = 1_000;
 
 const LineSchema = z.object({ n: z.string(), e: z.number().int() });
@@ -20,6 +20,7 @@ const LineSchema = z.object({ n: z.string(), e: z.number().int() });
 export class FileNonceStore implements NonceStore {
   private handle: FileHandle | undefined;
   private lines = 0;
+  private linesAtLastCheck = 0;
   /** Appends and compactions run one after the other. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -60,9 +61,10 @@ export class FileNonceStore implements NonceStore {
       await handle.appendFile(`${JSON.stringify({ n: nonce, e: expiresAtSeconds })}\n`);
       await handle.sync();
       this.lines++;
-      if (this.lines > this.seen.size * 2 + NONCE_LOG_COMPACT_SLACK) {
+      if (this.lines >= this.linesAtLastCheck + NONCE_LOG_COMPACT_SLACK) {
         this.prune(nowSeconds);
-        await this.rewrite();
+        if (this.seen.size * 2 <= this.lines) await this.rewrite();
+        else this.linesAtLastCheck = this.lines;
       }
     });
     return appended.then(
@@ -99,6 +101,7 @@ export class FileNonceStore implements NonceStore {
     const text = [...this.seen].map(([n, e]) => `${JSON.stringify({ n, e })}\n`).join("");
     await writeFileDurably(this.path, text);
     this.lines = this.seen.size;
+    this.linesAtLastCheck = this.lines;
   }
 
   private async appendHandle(): Promise<FileHandle> {
