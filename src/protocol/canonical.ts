@@ -21,7 +21,7 @@ export interface CanonicalRequest {
 }
 
 export function canonicalRequestString(r: CanonicalRequest): string {
-  return [PROTOCOL_VERSION, "request", r.keyId, r.method.toUpperCase(), r.path, String(r.timestamp), r.nonce, r.commandId, r.bodySha256].join("\n");
+  return [PROTOCOL_VERSION, "request", r.keyId, r.method, r.path, String(r.timestamp), r.nonce, r.commandId, r.bodySha256].join("\n");
 }
 
 export interface CanonicalResponse {
@@ -41,7 +41,7 @@ export function canonicalResponseString(r: CanonicalResponse): string {
     "response",
     r.keyId,
     String(r.status),
-    r.request.method.toUpperCase(),
+    r.request.method,
     r.request.path,
     String(r.timestamp),
     r.request.nonce,

@@ -148,7 +148,8 @@ export async function verifySignedRequest(opts: VerifyRequestOptions): Promise<V
     if (v === null) return authFailure("malformed_auth", `header ${header} was sent more than once`);
     if (!pattern.test(v)) return authFailure("malformed_auth", `header ${header} is malformed (expected ${pattern})`);
   }
-  const method = opts.method.toUpperCase();
+  // Methods are case-sensitive (RFC 9110): "pOST" is not "POST", so nothing is normalized here.
+  const method = opts.method;
   if (!METHOD_PATTERN.test(method) || !PATH_PATTERN.test(opts.path)) return authFailure("malformed_auth", "request method or path is malformed");
   const keyId = raw.keyId as string;
   const key = opts.keys.get(keyId);
