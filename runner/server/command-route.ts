@@ -27,7 +27,7 @@ import {
 } from "../../src/protocol";
 import { COMMAND_HANDLERS, CommandRefusal, type CommandContext } from "../commands";
 import { isConnectionProblem, isStatementTimeout, type TargetConnector } from "../postgres/target";
-import type { CommandJournal } from "../state/journal";
+import type { CommandJournal, JournalEntry } from "../state/journal";
 import type { RouteHandler, RouteResponse } from "./http";
 import { KeyedMutex } from "./keyed-mutex";
 import { log as defaultLog } from "./log";
@@ -55,6 +55,22 @@ interface Outcome {
   definitive: boolean;
 }
 
+interface InFlight {
+  requestSha256: string;
+  done: Promise<Outcome>;
+  type: string;
+  timeoutMs: number;
+}
+
+type Claim =
+  | { kind: "answer"; outcome: Pick<Outcome, "status" | "body"> }
+  | { kind: "journaled"; entry: JournalEntry }
+  | { kind: "running"; running: InFlight }
+  | { kind: "started"; running: InFlight; deadline: number };
+
+/** Lookups are short and must not be abandoned half-way. */
+const NEVER = new AbortController().signal;
+
 class CommandTimeout extends Error {
   override name = "CommandTimeout";
 }
@@ -63,7 +79,25 @@ export function createCommandRoute(deps: CommandRouteDeps): RouteHandler {
   const log = deps.log ?? defaultLog;
   const now = deps.now ?? Date.now;
   const locks = new KeyedMutex();
-  const inFlight = new Map<string, { requestSha256: string; done: Promise<Outcome> }>();
+  const lookups = new KeyedMutex();
+  const inFlight = new Map<string, InFlight>();
+
+  /** The outcome, or a 504 once `deadline` passes (the command itself keeps running). */
+  function byDeadline(running: InFlight, deadline: number, commandId: string): Promise<Outcome> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<Outcome>((resolve) => {
+      timer = setTimeout(
+        () =>
+          resolve({
+            status: 504,
+            body: failure("timeout", `${running.type} did not finish within ${running.timeoutMs} ms; retry with the same commandId to get its outcome`, commandId),
+            definitive: false,
+          }),
+        Math.max(0, deadline - now()),
+      );
+    });
+    return Promise.race([running.done, late]).finally(() => clearTimeout(timer));
+  }
 
   return async (req: IncomingMessage, body: Buffer): Promise<RouteResponse> => {
     const method = req.method ?? "POST";
@@ -85,56 +119,57 @@ export function createCommandRoute(deps: CommandRouteDeps): RouteHandler {
     const answer = (outcome: Pick<Outcome, "status" | "body">, extra: Record<string, string> = {}) => signed(key, binding, outcome, extra, now);
     const requestSha256 = await sha256Hex(body);
 
-    const journaled = await deps.journal.get(commandId);
-    if (journaled) {
-      if (journaled.requestSha256 !== requestSha256) return answer(conflict(commandId));
-      log("info", "command_replayed", { commandId, type: journaled.type, status: journaled.status, storedAt: journaled.storedAt });
-      return answer(journaled, { [JOURNAL_REPLAY_HEADER]: "replay" });
+    // Lookup and registration of a commandId happen under its own lock, and an entry leaves
+    // inFlight only after its outcome is journaled: a duplicate sees one or the other, never neither.
+    const claim = await lookups.run(commandId, NEVER, async (): Promise<Claim> => {
+      const running = inFlight.get(commandId);
+      if (running) return running.requestSha256 === requestSha256 ? { kind: "running", running } : { kind: "answer", outcome: conflict(commandId) };
+      const journaled = await deps.journal.get(commandId);
+      if (journaled) return journaled.requestSha256 === requestSha256 ? { kind: "journaled", entry: journaled } : { kind: "answer", outcome: conflict(commandId) };
+
+      let json: unknown;
+      try {
+        json = JSON.parse(body.toString("utf8"));
+      } catch (err) {
+        return { kind: "answer", outcome: { status: 400, body: failure("invalid_json", `body is not valid JSON: ${(err as Error).message}`, commandId) } };
+      }
+      const parsed = parseCommand(json);
+      if (!parsed.ok) return { kind: "answer", outcome: { status: parsed.status, body: failure(parsed.reason, parsed.message, commandId, parsed.details) } };
+
+      const spec = parsed.spec;
+      const timeoutMs = deps.commandTimeoutMs ?? spec.timeoutMs;
+      const deadline = received + timeoutMs;
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(new CommandTimeout(`${spec.type} did not finish within ${timeoutMs} ms`)), Math.max(0, deadline - now()));
+      const ctx: CommandContext = { commandId, target: deps.target, allowKnobs: deps.allowKnobs, signal: controller.signal, deadline, log };
+      const done = execute(spec, parsed.command.payload, ctx, deps.targetKey)
+        .then(async (outcome) => {
+          if (outcome.definitive) await deps.journal.put({ commandId, requestSha256, type: spec.type, status: outcome.status, body: outcome.body });
+          return outcome;
+        })
+        .finally(() => {
+          clearTimeout(timer);
+          inFlight.delete(commandId);
+        });
+      const entry: InFlight = { requestSha256, done, type: spec.type, timeoutMs };
+      inFlight.set(commandId, entry);
+      return { kind: "started", running: entry, deadline };
+    });
+
+    if (claim.kind === "answer") return answer(claim.outcome);
+    if (claim.kind === "journaled") {
+      const { entry } = claim;
+      log("info", "command_replayed", { commandId, type: entry.type, status: entry.status, storedAt: entry.storedAt });
+      return answer(entry, { [JOURNAL_REPLAY_HEADER]: "replay" });
     }
-    const running = inFlight.get(commandId);
-    if (running) {
-      if (running.requestSha256 !== requestSha256) return answer(conflict(commandId));
-      log("info", "command_joined", { commandId });
-      return answer(await running.done, { [JOURNAL_REPLAY_HEADER]: "joined" });
+    if (claim.kind === "running") {
+      log("info", "command_joined", { commandId, type: claim.running.type });
+      return answer(await byDeadline(claim.running, received + claim.running.timeoutMs, commandId), { [JOURNAL_REPLAY_HEADER]: "joined" });
     }
-
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString("utf8"));
-    } catch (err) {
-      return answer({ status: 400, body: failure("invalid_json", `body is not valid JSON: ${(err as Error).message}`, commandId) });
-    }
-    const parsed = parseCommand(json);
-    if (!parsed.ok) return answer({ status: parsed.status, body: failure(parsed.reason, parsed.message, commandId, parsed.details) });
-
-    const spec = parsed.spec;
-    const timeoutMs = deps.commandTimeoutMs ?? spec.timeoutMs;
-    const deadline = received + timeoutMs;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new CommandTimeout(`${spec.type} did not finish within ${timeoutMs} ms`)), Math.max(0, deadline - now()));
-    const ctx: CommandContext = { commandId, target: deps.target, allowKnobs: deps.allowKnobs, signal: controller.signal, deadline, log };
-
-    const done = execute(spec, parsed.command.payload, ctx, deps.targetKey)
-      .then(async (outcome) => {
-        if (outcome.definitive) await deps.journal.put({ commandId, requestSha256, type: spec.type, status: outcome.status, body: outcome.body });
-        return outcome;
-      })
-      .finally(() => {
-        clearTimeout(timer);
-        inFlight.delete(commandId);
-      });
-    inFlight.set(commandId, { requestSha256, done });
-
     // The caller hears back by the deadline; a command already running finishes and is journaled.
-    const outcome = await Promise.race([
-      done,
-      new Promise<Outcome>((resolve) =>
-        controller.signal.addEventListener("abort", () =>
-          resolve({ status: 504, body: failure("timeout", `${spec.type} timed out after ${timeoutMs} ms; retry with the same commandId to get its outcome`, commandId), definitive: false }),
-        ),
-      ),
-    ]);
-    log(outcome.status < 400 ? "info" : "warn", "command_done", { commandId, type: spec.type, keyId: key.id, status: outcome.status, ms: now() - received });
+    const outcome = await byDeadline(claim.running, claim.deadline, commandId);
+    const type = claim.running.type;
+    log(outcome.status < 400 ? "info" : "warn", "command_done", { commandId, type, keyId: key.id, status: outcome.status, ms: now() - received });
     return answer(outcome);
   };
 
