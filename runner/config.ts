@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { KnobNameSchema } from "../src/protocol";
 
 export const DEFAULT_RUNNER_PORT = 7070;
 export const DEFAULT_RUNNER_HOST = "127.0.0.1";
@@ -23,7 +24,8 @@ export const RunnerConfigSchema = z.object({
   allowKnobs: z
     .union([z.array(z.string()), z.string()])
     .default([])
-    .transform((v) => (typeof v === "string" ? v.split(",") : v).map((s) => s.trim()).filter((s) => s !== "")),
+    .transform((v) => (typeof v === "string" ? v.split(",") : v).map((s) => s.trim()).filter((s) => s !== ""))
+    .pipe(z.array(KnobNameSchema)),
   /** Overrides every command's own timeout (ms); unset = each command's default. */
   commandTimeoutMs: z.coerce.number().int().min(100).max(3_600_000).optional(),
 });
