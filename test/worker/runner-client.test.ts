@@ -64,8 +64,9 @@ describe("runner client (workerd → real runner)", () => {
       return res;
     };
     const client = createRunnerClient({ url: runnerUrl, key, fetch: lossy, sleep: async () => undefined });
-    const answer = await client.send("read_config", { knobs: ["jit"] });
-    expect(answer.result.settings.map((s) => s.name)).toEqual(["jit"]);
+    const answer = await client.sendRaw({ type: "read_config", payload: { knobs: ["jit"] } });
+    expect(answer).toMatchObject({ status: 200, verified: true, attempts: 2, replay: "replay" });
+    expect((answer.body as { result: { settings: Array<{ name: string }> } }).result.settings.map((s) => s.name)).toEqual(["jit"]);
     expect(seen).toHaveLength(2);
     expect(seen[1]!.commandId).toBe(seen[0]!.commandId);
     expect(seen[1]!.nonce).not.toBe(seen[0]!.nonce);
