@@ -69,7 +69,9 @@ export const DEFAULT_DETECT_CONFIG: DetectConfig = {
     sameLoadThreshold: 0.5,
   },
   workload: {
-    featureWindow: 3,
+    // Each snapshot is already an aggregate over its sample window; pooling more would let one
+    // odd window count towards several confirmations.
+    featureWindow: 1,
     longStatementMs: 100,
     enterThreshold: 0.35,
     exitThreshold: 0.15,
