@@ -57,8 +57,11 @@ export const DEFAULT_DETECT_CONFIG: DetectConfig = {
       { metric: "latency_p99", degradation: "up", k: 0.5, h: 4, sigmaFloor: { relative: 0.02, absolute: 1e-6 } },
       { metric: "buffer_hit_ratio", degradation: "down", k: 0.3, h: 3, sigmaFloor: { relative: 0.001, absolute: 1e-6 } },
     ],
-    // 30 points = 30 min at one snapshot a minute: enough for a stable median/MAD.
-    referenceSize: 30,
+    // 60 points = 1 h at one snapshot a minute. Estimation error in μ and σ lowers the in-control
+    // ARL (Jones, Champ & Rigdon 2004): measured on a 200-point series with 40 monitored in-control
+    // points, 30 reference points gave a false alarm first in 24 % of series, 60 in 18 %
+    // (known parameters: 11 %).
+    referenceSize: 60,
     // The reference trails the newest point by at most 2 h (120 snapshots a minute apart).
     maxMonitorLength: 120,
   },
@@ -112,9 +115,10 @@ export const DEFAULT_DETECT_CONFIG: DetectConfig = {
     seasonLength: 96,
     // Below this many buckets (2 h) there is no expectation at all.
     minBuckets: 8,
-    // 95 % band, never narrower than ±5 % of the expectation (a flat history has tiny residuals).
+    // 95 % band, never narrower than ±5 % of the expectation (a flat history has tiny residuals);
+    // ±0.2 % for the hit ratio, which lives just under 1.
     bandZ: 1.96,
-    minBandRelative: 0.05,
+    minBandRelative: { default: 0.05, buffer_hit_ratio: 0.002 },
   },
   confidence: { highConfidence: 0.3 },
   seed: 20240611,

@@ -24,7 +24,8 @@ export interface SeasonalConfig {
   seasonLength: number;
   minBuckets: number;
   bandZ: number;
-  minBandRelative: number;
+  /** Narrowest half-band as a fraction of the expectation, per metric. */
+  minBandRelative: { default: number } & Partial<Record<MetricName, number>>;
 }
 
 export type SeasonalMethod = "holt_winters" | "holt";
@@ -143,7 +144,7 @@ export function seasonalExpectation(
   }
   const { run, smoothing } = best!;
   const sigma = run.residuals.length >= 2 ? MAD_TO_SIGMA * mad(run.residuals) : 0;
-  const halfWidth = Math.max(config.bandZ * sigma, config.minBandRelative * Math.abs(run.forecast));
+  const halfWidth = Math.max(config.bandZ * sigma, (config.minBandRelative[metric] ?? config.minBandRelative.default) * Math.abs(run.forecast));
   const value = series.values[series.values.length - 1]!;
   const lower = run.forecast - halfWidth;
   const upper = run.forecast + halfWidth;
