@@ -28,7 +28,11 @@ export async function run(argv: string[]): Promise<number> {
     z.object({
       json: z.boolean().optional(),
       "baseline-valid-from": z.iso.datetime({ offset: true, message: "expected an ISO time like 2025-01-01T12:00:00Z" }).optional(),
-      seed: z.coerce.number().int().optional(),
+      seed: z
+        .string()
+        .regex(/^-?\d+$/, "expected an integer")
+        .transform(Number)
+        .optional(),
       positionals: z.array(z.string()).length(1, "give exactly one history file (or - for stdin)"),
     }),
     USAGE,
@@ -95,7 +99,7 @@ function humanReport(r: DetectionReport, snapshots: number): string {
       ),
     );
   }
-  out.push("", `Workload: ${r.workload.class ?? "unknown"}${r.workload.score !== null ? ` (score ${fixed(r.workload.score)})` : ""}${r.workload.shiftActive ? ", shift just confirmed" : ""}`);
+  out.push("", `Workload: ${r.workload.class ?? "unknown"}${r.workload.score !== null ? ` (score ${fixed(r.workload.score)})` : ""}${r.workload.shift_active ? ", shift just confirmed" : ""}`);
   out.push(
     r.usl.status === "fitted"
       ? `USL: λ=${fixed(r.usl.fit.lambda)} σ=${r.usl.fit.sigma.toExponential(3)} κ=${r.usl.fit.kappa.toExponential(3)}; now N=${r.usl.current.concurrency} X=${fixed(r.usl.current.throughput)} vs ${fixed(r.usl.current.predicted)} predicted (${fixed(100 * r.usl.current.deviation, 1)} %)`

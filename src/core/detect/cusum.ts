@@ -63,7 +63,7 @@ export interface CusumResult {
   statistic: number;
   /** S is above h at the newest point: the degradation is ongoing. */
   degraded: boolean;
-  monitoredPoints: number;
+  monitored_points: number;
 }
 
 /** The bare recursion over already standardized, sign-adjusted values. */
@@ -121,7 +121,7 @@ export function detectCusum(
     alarms: [],
     statistic: 0,
     degraded: false,
-    monitoredPoints: 0,
+    monitored_points: 0,
   };
   const n = series.values.length;
   if (n <= window.referenceSize) return result;
@@ -146,6 +146,6 @@ export function detectCusum(
   result.reference = { from: series.indices[referenceStart]!, to: series.indices[referenceEnd - 1]! };
   result.statistic = s;
   result.degraded = s > config.h;
-  result.monitoredPoints = n - referenceEnd;
+  result.monitored_points = n - referenceEnd;
   return result;
 }

@@ -167,7 +167,7 @@ export function detect(input: DetectionInput, config: DetectConfig = DEFAULT_DET
   for (const c of degraded) facts.push(fact("cusum_degradation", c.metric, round(c.statistic)));
   for (const r of queryRegressions) facts.push(fact("query_regression", r.queryid, r.load, r.pct));
   if (workload.class) facts.push(fact("workload", workload.class));
-  if (workload.shiftActive) facts.push(fact("workload_shift"));
+  if (workload.shift_active) facts.push(fact("workload_shift"));
 
   const confirming = new Map<MetricName, number>();
   for (const c of changePoints) {

@@ -35,7 +35,7 @@ export interface RobustBaseline {
   /** max(σ of the inliers, floor). */
   sigma: number;
   /** σ before the floor, for the report. */
-  rawSigma: number;
+  raw_sigma: number;
   floored: boolean;
   size: number;
 }
@@ -56,10 +56,10 @@ export function robustBaseline(values: readonly number[], floor: SigmaFloor): Ro
   const madSigma = MAD_TO_SIGMA * mad(values, med);
   const inliers = madSigma > 0 ? values.filter((v) => Math.abs(v - med) <= OUTLIER_CUTOFF * madSigma) : [...values];
   const center = madSigma > 0 && inliers.length >= 2 ? mean(inliers) : med;
-  const rawSigma = madSigma > 0 && inliers.length >= 2 ? sampleStddev(inliers) / TRUNCATED_SD_AT_3 : madSigma;
+  const raw_sigma = madSigma > 0 && inliers.length >= 2 ? sampleStddev(inliers) / TRUNCATED_SD_AT_3 : madSigma;
   const minimum = Math.max(floor.relative * Math.abs(center), floor.absolute);
-  const floored = !(rawSigma >= minimum);
-  return { center, sigma: floored ? minimum : rawSigma, rawSigma, floored, size: values.length };
+  const floored = !(raw_sigma >= minimum);
+  return { center, sigma: floored ? minimum : raw_sigma, raw_sigma, floored, size: values.length };
 }
 
 export function mean(values: readonly number[]): number {

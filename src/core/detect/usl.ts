@@ -30,7 +30,7 @@ export interface UslFit extends UslModel {
   /** Coefficient of determination. */
   r2: number;
   /** N* = √((1 − σ)/κ): where throughput peaks (Infinity when κ = 0). */
-  peakConcurrency: number;
+  peak_concurrency: number;
   iterations: number;
   points: number;
 }
@@ -189,7 +189,7 @@ export function fitUsl(points: readonly UslPoint[], options: UslFitOptions = {})
     ...model,
     rmse: Math.sqrt(cost / points.length),
     r2: totalSquares > 0 ? 1 - cost / totalSquares : 1,
-    peakConcurrency: peakConcurrency(model),
+    peak_concurrency: peakConcurrency(model),
     iterations,
     points: points.length,
   };

@@ -66,7 +66,7 @@ export interface WorkloadAnalysis {
   /** Every confirmed class change in the history, oldest first. */
   shifts: WorkloadShift[];
   /** The newest shift happened within `shiftFreshness` snapshots of the newest one. */
-  shiftActive: boolean;
+  shift_active: boolean;
 }
 
 function average(values: Array<number | null | undefined>): number | null {
@@ -195,6 +195,6 @@ export function classifyWorkload(
     score,
     features,
     shifts,
-    shiftActive: last !== undefined && history.length - 1 - last.index < config.shiftFreshness,
+    shift_active: last !== undefined && history.length - 1 - last.index < config.shiftFreshness,
   };
 }

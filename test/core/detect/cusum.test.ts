@@ -98,7 +98,7 @@ describe("detectCusum on a history", () => {
     const values = Array.from({ length: 120 }, (_, i) => (i % 7 === 3 ? null : 1000 + 5 * rng.normal()));
     const result = detectCusum(snapshots(values), TPS, WINDOW);
     expect(result.alarms).toEqual([]);
-    expect(result.monitoredPoints).toBe(values.filter((v) => v !== null).length - 30);
+    expect(result.monitored_points).toBe(values.filter((v) => v !== null).length - 30);
   });
 
   it("learns a new baseline from the given start (after a promoted run)", () => {

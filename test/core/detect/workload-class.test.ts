@@ -67,10 +67,10 @@ describe("workload class", () => {
     expect(shifted.class).toBe("olap");
     expect(shifted.shifts).toHaveLength(1);
     expect(shifted.shifts[0]).toMatchObject({ from: "oltp", to: "olap" });
-    expect(shifted.shiftActive).toBe(true);
+    expect(shifted.shift_active).toBe(true);
 
     const long = run([...Array(10).fill("oltp"), ...Array(30).fill("olap")]);
-    expect(long.shiftActive).toBe(false); // the shift is older than shiftFreshness snapshots
+    expect(long.shift_active).toBe(false); // the shift is older than shiftFreshness snapshots
   });
 
   it("keeps a class inside the hysteresis band and leaves it only past the exit threshold", () => {
