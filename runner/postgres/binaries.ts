@@ -27,19 +27,24 @@ function hasServer(dir: string): boolean {
   return REQUIRED.every((tool) => existsSync(join(dir, tool)));
 }
 
-function candidates(): Array<{ dir: string; source: PostgresBinaries["source"] }> {
+/** Where to look; tests inject these to see what a machine without PostgreSQL would get. */
+export interface SearchPlaces {
+  env?: NodeJS.ProcessEnv;
+  /** Debian's versioned installs live in <debianRoot>/<major>/bin. */
+  debianRoot?: string;
+}
+
+function candidates({ env = process.env, debianRoot = "/usr/lib/postgresql" }: SearchPlaces): Array<{ dir: string; source: PostgresBinaries["source"] }> {
   const found: Array<{ dir: string; source: PostgresBinaries["source"] }> = [];
-  if (process.env.PG_BIN) found.push({ dir: process.env.PG_BIN, source: "PG_BIN" });
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir) found.push({ dir, source: "PATH" });
   }
   try {
-    const bindir = execFileSync("pg_config", ["--bindir"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const bindir = execFileSync("pg_config", ["--bindir"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], env }).trim();
     if (bindir) found.push({ dir: bindir, source: "pg_config" });
   } catch {
     // pg_config is optional.
   }
-  const debianRoot = "/usr/lib/postgresql";
   if (existsSync(debianRoot)) {
     const versions = readdirSync(debianRoot)
       .filter((v) => /^\d+$/.test(v))
@@ -105,13 +110,24 @@ function hydrateEmbeddedSymlinks(native: string): void {
 
 let cached: PostgresBinaries | undefined;
 
-/** Returns the binaries, or throws an error that tells the operator how to get them. */
+/** Returns the binaries (found once per process), or throws telling the operator how to get them. */
 export function findPostgresBinaries(): PostgresBinaries {
-  if (cached) return cached;
-  for (const { dir, source } of candidates()) {
-    if (!hasServer(dir)) continue;
-    cached = binariesAt(dir, source);
-    return cached;
+  cached ??= locatePostgresBinaries();
+  return cached;
+}
+
+/**
+ * The search itself, uncached. PG_BIN, when set, is an order: if it holds no server we say so
+ * instead of quietly using another installation.
+ */
+export function locatePostgresBinaries(places: SearchPlaces = {}): PostgresBinaries {
+  const pgBin = (places.env ?? process.env).PG_BIN;
+  if (pgBin) {
+    if (hasServer(pgBin)) return binariesAt(pgBin, "PG_BIN");
+    throw new Error(`PG_BIN=${pgBin} does not hold the PostgreSQL server binaries (initdb and postgres)`);
+  }
+  for (const { dir, source } of candidates(places)) {
+    if (hasServer(dir)) return binariesAt(dir, source);
   }
   throw new Error(
     "PostgreSQL server binaries not found (need initdb and postgres). Install PostgreSQL " +
