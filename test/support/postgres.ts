@@ -6,10 +6,10 @@
 import { mkdtempSync, rmSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import type { PostgresBinaries } from "../../runner/postgres/binaries";
 import { initCluster, startPostgres, type RunningPostgres } from "../../runner/postgres/cluster";
 import { freePort } from "../../runner/net/ports";
+import { runSql } from "../../runner/postgres/sql";
 
 export interface TestCluster extends RunningPostgres {
   /** Run SQL on a fresh connection (database defaults to postgres) and return the rows. */
@@ -78,17 +78,4 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
   return cluster;
 }
 
-export async function runSql<T extends Record<string, unknown> = Record<string, unknown>>(
-  url: string,
-  sql: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const result = await client.query(sql, params);
-    return result.rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+export { runSql };
