@@ -77,6 +77,8 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
 
+  // A closed terminal makes writes fail (EPIPE/EIO); that must not crash us before we stop the children.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
   const output = devOutput();
   const aborter = new AbortController();
   let stack: DevStack | undefined;
@@ -99,6 +101,10 @@ export async function run(argv: string[]): Promise<number> {
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
   process.on("SIGHUP", handler);
+  const orphanWatch = watchParent(() => {
+    output.line("dev", "parent process is gone (terminal closed or npm killed): stopping everything…", "stderr");
+    handler("SIGHUP");
+  });
 
   try {
     try {
@@ -117,10 +123,29 @@ export async function run(argv: string[]): Promise<number> {
     output.line("dev", "stopped; nothing left running");
     return "failed" in why ? 1 : 0;
   } finally {
+    clearInterval(orphanWatch);
     process.off("SIGINT", handler);
     process.off("SIGTERM", handler);
     process.off("SIGHUP", handler);
   }
+}
+
+const PARENT_CHECK_MS = 1_000;
+
+/**
+ * Our children run in their own process groups, so if we are orphaned (the npm or shell above us
+ * was killed) nobody else would stop them: notice and stop them ourselves.
+ */
+function watchParent(onGone: () => void): NodeJS.Timeout {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      onGone();
+    }
+  }, PARENT_CHECK_MS);
+  timer.unref();
+  return timer;
 }
 
 function printSummary(info: DevStackInfo): void {
