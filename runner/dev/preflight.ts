@@ -30,7 +30,7 @@ export async function checkPortsFree(host: string, claims: PortClaim[]): Promise
  * As root: can the `postgres` OS user reach `path` — search a directory / run a binary? access(2)
  * checks every parent directory on the way too, which is the point.
  */
-export function checkPostgresUserCanReach(path: string, what: string): void {
+export function checkPostgresUserCanReach(path: string, what: string, alternative: string): void {
   const user = postgresOsUser();
   if (!user) return;
   try {
@@ -38,7 +38,7 @@ export function checkPostgresUserCanReach(path: string, what: string): void {
   } catch {
     throw new PreflightError(
       `the postgres OS user cannot reach ${what} at ${path} (PostgreSQL refuses to run as root, so it runs as that user). ` +
-        `Give it access (chmod o+x on the parent directories of ${dirname(path)}) or use --dir / PG2UNE_DEV_DIR on a path it can reach, e.g. /var/tmp/pg2une`,
+        `Give it access (chmod o+x on the parent directories of ${dirname(path)}) or ${alternative}`,
     );
   }
 }

@@ -93,8 +93,8 @@ export async function startDevStack(options: DevOptions, output: DevOutput, abor
   try {
     state = await recoverAndClaim(layout.stateFile, layout.pgData, say);
     const bins: PostgresBinaries = findPostgresBinaries();
-    checkPostgresUserCanReach(layout.root, "the state dir");
-    checkPostgresUserCanReach(bins.path("postgres"), "the PostgreSQL binary");
+    checkPostgresUserCanReach(layout.root, "the state dir", "use --dir / PG2UNE_DEV_DIR on a path it can reach, e.g. /var/tmp/pg2une");
+    checkPostgresUserCanReach(bins.path("postgres"), "the PostgreSQL binary", "set PG_BIN to a PostgreSQL bin directory it can reach");
     const pgbouncerBinary = options.pgbouncer ? findPgbouncer() : undefined;
     if (options.pgbouncer && !pgbouncerBinary) say("PgBouncer is not installed; starting without it (Debian: apt-get install pgbouncer)");
 
