@@ -23,16 +23,20 @@ export const factMapSchema = z.record(
   z.array(z.array(valueSchema, { error: "expected an array of arguments, e.g. [\"tps\", 1.5] ([] for a zero-arity fact)" }), {
     error: "expected an array of facts, e.g. [[\"tps\"]] ([[]] for a zero-arity fact)",
   }),
-  { error: "expected an object mapping predicate names to arrays of facts" },
 );
+
+const NOT_A_MAP = "expected an object mapping predicate names to arrays of facts, e.g. {\"metric_degraded\": [[\"tps\"]]}";
 
 /** Parses unknown JSON into facts, or throws a "facts" DatalogError naming the bad path. */
 export function parseFactMap(json: unknown): Fact[] {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new DatalogError("facts", `invalid facts: ${NOT_A_MAP}`);
   const parsed = factMapSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
-    throw new DatalogError("facts", `invalid facts${path ? ` at ${path.replace(/^\./, "")}` : ""}: ${issue.message}`);
+    // A bad predicate name is reported by zod as "Invalid key in record" with the reason nested.
+    const message = issue.code === "invalid_key" ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+    throw new DatalogError("facts", `invalid facts${path ? ` at ${path.replace(/^\./, "")}` : ""}: ${message}`);
   }
   return factsFromMap(parsed.data);
 }

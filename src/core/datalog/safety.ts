@@ -102,6 +102,16 @@ function describeLiteral(literal: Literal): string {
   }
 }
 
+/** A literal's variables with what it reads before what it could assign (the root cause first). */
+function inputsFirst(literal: Literal): string[] {
+  if (literal.kind === "aggregate") return [...literal.args.flatMap((a) => (a.kind === "var" ? [a.name] : [])), literal.result];
+  if (literal.kind === "compare" && literal.op === "=") {
+    if (literal.left.kind === "var") return [...exprVars(literal.right), literal.left.name];
+    if (literal.right.kind === "var") return [...exprVars(literal.left), literal.right.name];
+  }
+  return literalVars(literal);
+}
+
 /** Throws an "unsafe" DatalogError, or returns how the rule's variables are bound. */
 export function analyzeRule(rule: Rule): RuleAnalysis {
   for (const arg of rule.head.args) {
@@ -131,14 +141,15 @@ export function analyzeRule(rule: Rule): RuleAnalysis {
     }
   }
 
-  for (const arg of rule.head.args) {
-    if (arg.kind === "var" && !bound.has(arg.name)) unsafe(rule, arg.name, `in the head ${rule.head.predicate}(...)`, arg.at);
-  }
+  // Body first: an unbound head variable is usually the consequence of an unbound input.
   for (const literal of rule.body) {
     if (literal.kind === "positive") continue;
-    for (const v of literalVars(literal)) {
+    for (const v of inputsFirst(literal)) {
       if (!bound.has(v)) unsafe(rule, v, describeLiteral(literal), firstVarPosition(literal, v));
     }
+  }
+  for (const arg of rule.head.args) {
+    if (arg.kind === "var" && !bound.has(arg.name)) unsafe(rule, arg.name, `in the head ${rule.head.predicate}(...)`, arg.at);
   }
 
   if (aggregates.length === 0) {
