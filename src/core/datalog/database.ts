@@ -32,7 +32,9 @@ export class Database {
 
   /** The predicate's facts in the order they were added (deterministic); [] if unknown. */
   query(predicate: string): ReadonlyArray<readonly Value[]> {
-    return this.engine.relations.get(predicate)?.tuples.slice() ?? [];
+    const relation = this.engine.relations.get(predicate);
+    if (relation === undefined) return [];
+    return Array.from({ length: relation.size }, (_, seq) => relation.tuple(seq));
   }
 
   count(predicate: string): number {

@@ -186,8 +186,8 @@ export class Engine {
     const arity = head.length;
     const slots = head.map((s) => (s.kind === "slot" ? s.slot : -1));
     const consts = head.map((s) => (s.kind === "const" ? s.value : 0));
+    const tuple = new Array<Value>(arity); // reused: insert copies the values into the columns
     return () => {
-      const tuple = new Array<Value>(arity);
       for (let i = 0; i < arity; i++) {
         const slot = slots[i]!;
         tuple[i] = slot >= 0 ? regs[slot]! : consts[i]!;
@@ -248,29 +248,49 @@ export class Engine {
 
   private compileScan(op: Extract<Op, { kind: "scan" }>, regs: Value[], views: View[], next: () => void): () => void {
     const relation = this.relation(op.predicate);
-    const tuples = relation.tuples;
     const atomIndex = op.atomIndex;
-    const bindPositions = op.binds.map(([p]) => p);
+    const bindColumns = op.binds.map(([p]) => relation.columns[p]!);
     const bindSlots = op.binds.map(([, s]) => s);
-    const bindCount = bindPositions.length;
-    const repeatPositions = op.repeats.map(([p]) => p);
+    const bindCount = bindColumns.length;
+    const repeatColumns = op.repeats.map(([p]) => relation.columns[p]!);
     const repeatSlots = op.repeats.map(([, s]) => s);
-    const repeatCount = repeatPositions.length;
+    const repeatCount = repeatColumns.length;
     const existential = op.existential;
 
     /** Binds the fact's variables and continues; false if a repeated variable disagrees. */
-    const visit = (tuple: Value[]): boolean => {
-      for (let i = 0; i < bindCount; i++) regs[bindSlots[i]!] = tuple[bindPositions[i]!]!;
-      for (let i = 0; i < repeatCount; i++) if (tuple[repeatPositions[i]!] !== regs[repeatSlots[i]!]) return false;
+    const visit = (seq: number): boolean => {
+      for (let i = 0; i < bindCount; i++) regs[bindSlots[i]!] = bindColumns[i]![seq]!;
+      for (let i = 0; i < repeatCount; i++) if (repeatColumns[i]![seq] !== regs[repeatSlots[i]!]) return false;
       next();
       return true;
     };
+    if (bindCount === 1 && repeatCount === 0 && !existential) {
+      const column = bindColumns[0]!;
+      const slot = bindSlots[0]!;
+      // The common case (one new variable) without the loops above.
+      return this.scanLoop(op, relation, views, (seq) => {
+        regs[slot] = column[seq]!;
+        next();
+        return true;
+      }, regs);
+    }
+    return this.scanLoop(op, relation, views, visit, regs);
+  }
 
+  private scanLoop(
+    op: Extract<Op, { kind: "scan" }>,
+    relation: Relation,
+    views: View[],
+    visit: (seq: number) => boolean,
+    regs: Value[],
+  ): () => void {
+    const atomIndex = op.atomIndex;
+    const existential = op.existential;
     if (op.keyPositions.length === 0) {
       return () => {
         const { lo, hi } = views[atomIndex]!;
         for (let seq = lo; seq < hi; seq++) {
-          if (visit(tuples[seq]!) && existential) return;
+          if (visit(seq) && existential) return;
         }
       };
     }
@@ -282,7 +302,7 @@ export class Engine {
       for (let i = lo === 0 ? 0 : lowerBound(bucket, lo); i < bucket.length; i++) {
         const seq = bucket[i]!;
         if (seq >= hi) return;
-        if (visit(tuples[seq]!) && existential) return;
+        if (visit(seq) && existential) return;
       }
     };
     if (op.keySources.length === 1) {

@@ -66,7 +66,7 @@ export class Explainer {
 
   private explainSeq(predicate: string, seq: number): Explanation {
     const relation = this.engine.relation(predicate);
-    const fact: Fact = { predicate, args: [...relation.tuples[seq]!] };
+    const fact: Fact = { predicate, args: relation.tuple(seq) };
     const rank = relation.ranks[seq]!;
     if (rank === 0) return { kind: "given", fact };
     if (++this.nodes > this.maxNodes) return { kind: "truncated", fact };
@@ -190,9 +190,8 @@ export class Explainer {
         for (let c = 0; c < count; c++) {
           const seq = candidates === undefined ? c : candidates[c]!;
           if (relation.ranks[seq]! >= rank) continue;
-          const tuple = relation.tuples[seq]!;
-          for (const [position, slot] of op.binds) regs[slot] = tuple[position]!;
-          if (op.repeats.some(([position, slot]) => tuple[position] !== regs[slot])) continue;
+          for (const [position, slot] of op.binds) regs[slot] = relation.columns[position]![seq]!;
+          if (op.repeats.some(([position, slot]) => relation.columns[position]![seq] !== regs[slot])) continue;
           trail.push({ kind: "fact", literalIndex: op.literalIndex, predicate: op.predicate, seq });
           if (this.search(plan, ops, i + 1, regs, rank, trail, done)) return true;
           trail.pop();
