@@ -295,6 +295,15 @@ export class Engine {
       };
     }
 
+    if (op.keyPositions.length === relation.arity) {
+      // Fully bound: a membership test on the relation's own hash table, no index needed.
+      const key = keyReader(op.keySources, regs);
+      return () => {
+        const seq = relation.find(key());
+        const { lo, hi } = views[atomIndex]!;
+        if (seq >= lo && seq < hi) visit(seq);
+      };
+    }
     const index = relation.index(op.keyPositions);
     const scanBucket = (bucket: number[] | undefined): void => {
       if (bucket === undefined) return;

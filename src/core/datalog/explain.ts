@@ -31,11 +31,14 @@ export type Premise =
   | { kind: "aggregate"; text: string; value: Value; matches: number; examples: Explanation[] };
 
 export interface ExplainOptions {
-  /** Stop expanding after this many facts (deep recursion makes big trees). */
+  /** Stop expanding after this many derived facts (recursion makes big trees). */
   maxNodes?: number;
+  /** Stop expanding below this depth (a chain of 1000 recursive steps is not read by anyone). */
+  maxDepth?: number;
 }
 
 export const DEFAULT_MAX_EXPLAIN_NODES = 2000;
+export const DEFAULT_MAX_EXPLAIN_DEPTH = 100;
 /** Matches of an aggregate whose facts are shown. */
 export const MAX_AGGREGATE_EXAMPLES = 3;
 
@@ -48,12 +51,14 @@ export class Explainer {
   private nodes = 0;
   private readonly plans = new Map<number, RulePlan>();
   private readonly maxNodes: number;
+  private readonly maxDepth: number;
 
   constructor(
     private readonly engine: Engine,
     options: ExplainOptions = {},
   ) {
     this.maxNodes = options.maxNodes ?? DEFAULT_MAX_EXPLAIN_NODES;
+    this.maxDepth = options.maxDepth ?? DEFAULT_MAX_EXPLAIN_DEPTH;
   }
 
   /** The derivation tree of a fact, or null if it does not hold. */
@@ -61,18 +66,18 @@ export class Explainer {
     const relation = this.engine.relations.get(fact.predicate);
     if (relation === undefined || relation.arity !== fact.args.length) return null;
     const seq = relation.find(fact.args);
-    return seq < 0 ? null : this.explainSeq(fact.predicate, seq);
+    return seq < 0 ? null : this.explainSeq(fact.predicate, seq, 0);
   }
 
-  private explainSeq(predicate: string, seq: number): Explanation {
+  private explainSeq(predicate: string, seq: number, depth: number): Explanation {
     const relation = this.engine.relation(predicate);
     const fact: Fact = { predicate, args: relation.tuple(seq) };
     const rank = relation.ranks[seq]!;
     if (rank === 0) return { kind: "given", fact };
-    if (++this.nodes > this.maxNodes) return { kind: "truncated", fact };
+    if (depth >= this.maxDepth || ++this.nodes > this.maxNodes) return { kind: "truncated", fact };
     for (const rule of this.engine.program.rules) {
       if (rule.head.predicate !== predicate) continue;
-      const because = this.tryRule(rule, fact.args, rank);
+      const because = this.tryRule(rule, fact.args, rank, depth + 1);
       if (because) return { kind: "derived", fact, rule: { line: rule.at.line, text: rule.text }, because };
     }
     throw new Error(`explain: no derivation of ${predicate} #${seq} found (an engine bug)`);
@@ -89,7 +94,7 @@ export class Explainer {
     return plan;
   }
 
-  private tryRule(rule: Rule, args: readonly Value[], rank: number): Premise[] | undefined {
+  private tryRule(rule: Rule, args: readonly Value[], rank: number, depth: number): Premise[] | undefined {
     // Unify the head with the fact.
     const headValues = new Map<string, Value>();
     for (let i = 0; i < args.length; i++) {
@@ -112,7 +117,7 @@ export class Explainer {
 
     if (!plan.aggregate) {
       if (!this.search(plan, plan.ops, 0, regs, rank, trail, () => true)) return undefined;
-      return this.premises(trail);
+      return this.premises(trail, depth);
     }
 
     const { items, after } = plan.aggregate;
@@ -137,7 +142,7 @@ export class Explainer {
       const literal = rule.body[item.literalIndex] as Extract<Literal, { kind: "aggregate" }>;
       const examples = matches
         .slice(0, MAX_AGGREGATE_EXAMPLES)
-        .flatMap((match) => match.flatMap((step) => (step.kind === "fact" ? [this.explainSeq(step.predicate, step.seq)] : [])));
+        .flatMap((match) => match.flatMap((step) => (step.kind === "fact" ? [this.explainSeq(step.predicate, step.seq, depth)] : [])));
       return {
         literalIndex: item.literalIndex,
         premise: {
@@ -149,23 +154,23 @@ export class Explainer {
         },
       };
     });
-    return [...this.premisesIndexed(afterTrail), ...aggregatePremises]
+    return [...this.premisesIndexed(afterTrail, depth), ...aggregatePremises]
       .sort((a, b) => a.literalIndex - b.literalIndex)
       .map((p) => p.premise);
   }
 
-  private premises(trail: Step[]): Premise[] {
-    return this.premisesIndexed(trail)
+  private premises(trail: Step[], depth: number): Premise[] {
+    return this.premisesIndexed(trail, depth)
       .sort((a, b) => a.literalIndex - b.literalIndex)
       .map((p) => p.premise);
   }
 
-  private premisesIndexed(trail: Step[]): Array<{ literalIndex: number; premise: Premise }> {
+  private premisesIndexed(trail: Step[], depth: number): Array<{ literalIndex: number; premise: Premise }> {
     return trail.map((step) => ({
       literalIndex: step.literalIndex,
       premise:
         step.kind === "fact"
-          ? this.explainSeq(step.predicate, step.seq)
+          ? this.explainSeq(step.predicate, step.seq, depth)
           : step.kind === "absent"
             ? { kind: "absent", atom: step.atom }
             : { kind: "condition", text: step.text },
@@ -185,7 +190,12 @@ export class Explainer {
       case "scan": {
         const relation = this.engine.relation(op.predicate);
         const key = op.keySources.map((s) => (s.kind === "const" ? s.value : regs[s.slot]!));
-        const candidates = key.length === 0 ? undefined : relation.index(op.keyPositions).lookup(key);
+        const candidates =
+          key.length === 0
+            ? undefined
+            : key.length === relation.arity
+              ? [relation.find(key)].filter((seq) => seq >= 0)
+              : relation.index(op.keyPositions).lookup(key);
         const count = candidates === undefined ? (key.length === 0 ? relation.size : 0) : candidates.length;
         for (let c = 0; c < count; c++) {
           const seq = candidates === undefined ? c : candidates[c]!;

@@ -48,7 +48,7 @@ function premiseLine(premise: Premise): string {
     case "derived":
       return `${formatFact(premise.fact)}  <- rule at line ${premise.rule.line}: ${premise.rule.text}`;
     case "truncated":
-      return `${formatFact(premise.fact)}  (… explanation truncated)`;
+      return `${formatFact(premise.fact)}  (… not expanded: explanation size limit)`;
     case "absent":
       return `not ${premise.atom}  (no such fact)`;
     case "condition":

@@ -13,7 +13,7 @@ export type { AggregateFn, CompareOp, Fact, Position, Rule, Value } from "./ast"
 export { Database, evaluate } from "./database";
 export { DatalogError, type DatalogErrorKind } from "./errors";
 export type { EvaluateOptions, EvaluationStats, Strategy } from "./evaluate";
-export { DEFAULT_MAX_EXPLAIN_NODES, type ExplainOptions, type Explanation, type Premise } from "./explain";
+export { DEFAULT_MAX_EXPLAIN_DEPTH, DEFAULT_MAX_EXPLAIN_NODES, type ExplainOptions, type Explanation, type Premise } from "./explain";
 export { factMapSchema, factsFromMap, factsToMap, parseFactMap, PREDICATE_NAME, type FactMap, type FactMapInput } from "./facts";
 export { formatExplanation, formatFact, formatValue } from "./format";
 export { parseGroundAtom } from "./parser";

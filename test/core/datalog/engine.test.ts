@@ -115,6 +115,8 @@ describe("recursion", () => {
       "t(X, Z) :- e(X, Y), Z = X + Y * 2.",
       "t(X, Y) :- t(X, Z), e(Z, Y), Y < 6.",
       "u(X) :- r(X), not s(X, 1).",
+      "q(X, Y) :- p(X, Y), e(Y, X).",
+      "r(X) :- q(X, Y), p(Y, X).",
     ];
     fc.assert(
       fc.property(

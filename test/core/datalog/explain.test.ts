@@ -87,6 +87,19 @@ describe("explain", () => {
     expect(kinds).toContain("truncated");
   });
 
+  it("stops at the depth limit on long recursive chains instead of exhausting the stack", () => {
+    const db = evaluate(parseProgram(CLOSURE), { edge: Array.from({ length: 1000 }, (_, i) => [i, i + 1]) });
+    let node: Premise = db.explain("path(0, 1000)")!;
+    let depth = 0;
+    while (node.kind === "derived") {
+      depth++;
+      node = node.because[0]!;
+    }
+    expect(depth).toBe(100);
+    expect(node).toEqual({ kind: "truncated", fact: { predicate: "path", args: [0, 900] } });
+    expect(formatExplanation(db.explain("path(0, 1000)", { maxDepth: 2 })!)).toContain("path(0, 998)  (… not expanded: explanation size limit)");
+  });
+
   it("rejects a non-ground or malformed fact with a syntax error", () => {
     const db = evaluate(parseProgram(CLOSURE), {});
     expect(() => db.explain("path(X, 1)")).toThrow(DatalogError);
