@@ -21,6 +21,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   send: { summary: "sign a command, send it to a runner, verify and print the answer", load: () => import("./commands/send") },
   "db-migrate": { summary: "apply migrations/ to DATABASE_URL (idempotent)", load: () => import("./commands/db-migrate") },
   detect: { summary: "run CUSUM, E-Divisive, USL, workload class … over a metrics history file", load: () => import("./commands/detect") },
+  rules: { summary: "evaluate Datalog rules (.dl) over facts (JSON) and explain why a fact holds", load: () => import("./commands/rules") },
 };
 
 export function usage(): string {
