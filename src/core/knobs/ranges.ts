@@ -86,14 +86,15 @@ export function workloadRanges(workloadClass: WorkloadClass, totalRamMb: number,
   const seed = SEED_RANGES[workloadClass];
   const pct = (p: number) => Math.max(16, Math.floor((totalRamMb * p) / 100));
   const sharedBuffers: [number, number] = [pct(seed.sharedBuffersPct[0]), pct(seed.sharedBuffersPct[1])];
-  const maintenance = seed.maintenanceWorkMemMb;
   const connections = seed.maxConnections;
-  const workMem = feasibleWorkMem(seed.workMemMb, sharedBuffers[0], connections[0], maintenance[0], totalRamMb, options.autovacuumMaxWorkers ?? PG_DEFAULTS_MB.autovacuum_max_workers);
+  const autovacuumWorkers = options.autovacuumMaxWorkers ?? PG_DEFAULTS_MB.autovacuum_max_workers;
+  const maintenance = feasibleMaintenance(seed.maintenanceWorkMemMb, sharedBuffers[0], connections[0], totalRamMb, autovacuumWorkers);
+  const workMem = feasibleWorkMem(seed.workMemMb, sharedBuffers[0], connections[0], maintenance.range[0], totalRamMb, autovacuumWorkers);
   const ranges: KnobRange[] = [
     range("shared_buffers", "int", sharedBuffers[0], sharedBuffers[1], "MB", `${SEED}: ${seed.sharedBuffersPct.join("–")} % of RAM`),
     range("effective_cache_size", "int", pct(seed.effectiveCachePct[0]), pct(seed.effectiveCachePct[1]), "MB", `${SEED}: ${seed.effectiveCachePct.join("–")} % of RAM`),
     range("work_mem", "int", workMem.range[0], workMem.range[1], "MB", workMem.note),
-    range("maintenance_work_mem", "int", maintenance[0], maintenance[1], "MB", SEED),
+    range("maintenance_work_mem", "int", maintenance.range[0], maintenance.range[1], "MB", maintenance.note),
     range("random_page_cost", "float", seed.randomPageCost[0], seed.randomPageCost[1], null, SEED),
     range("max_connections", "int", connections[0], connections[1], null, SEED),
   ];
@@ -103,6 +104,28 @@ export function workloadRanges(workloadClass: WorkloadClass, totalRamMb: number,
     ranges.push(range(knob, r.type, low, high, r.unit, r.source));
   }
   return ranges;
+}
+
+/** Smallest work_mem the guard must leave room for at the low corner, in MB. */
+const MIN_WORK_MEM_MB = 1;
+
+/**
+ * Lowers the seed's maintenance_work_mem range (keeping its ratio) when autovacuum workers ×
+ * its minimum would leave no room for 1 MB of work_mem per connection (machines < ~1.5 GB).
+ */
+function feasibleMaintenance(
+  seedRange: [number, number],
+  sharedBuffersMb: number,
+  maxConnections: number,
+  totalRamMb: number,
+  autovacuumWorkers: number,
+): { range: [number, number]; note: string } {
+  const budget = memoryGuardLimitMb(totalRamMb) - sharedBuffersMb - maxConnections * MIN_WORK_MEM_MB * MEMORY_GUARD.workMemFactor;
+  const maxAtLowCorner = Math.floor(budget / Math.max(autovacuumWorkers, 1));
+  if (seedRange[0] <= maxAtLowCorner) return { range: seedRange, note: SEED };
+  const high = Math.max(1, maxAtLowCorner);
+  const low = Math.max(1, Math.min(high, Math.floor((high * seedRange[0]) / seedRange[1])));
+  return { range: [low, high], note: `${SEED}, lowered to ${low}–${high} MB so the smallest config passes the memory guard on ${totalRamMb} MB RAM` };
 }
 
 /**

@@ -36,6 +36,12 @@ export interface ProposeOptions {
   initialDesignSize?: number;
   /** Hard constraint: a config for which this is false is never proposed. */
   feasible?: (config: Config) => boolean;
+  /**
+   * Maps a config to a nearby feasible one (e.g. lowers work_mem until the memory guard holds),
+   * applied to every candidate before it is scored, so a narrow feasible region is still
+   * searched well. The result must stay inside the space; `feasible` is still checked.
+   */
+  repair?: (config: Config) => Config;
   /** Random candidates scored per proposal. */
   randomCandidates?: number;
   /** Hyperparameters of a previous fit, used as an extra L-BFGS start. */
@@ -69,6 +75,8 @@ export const PROPOSE_DEFAULTS = {
   refineSteps: 60,
   /** Random restarts of the hyperparameter fit, on top of the fixed starts. */
   hyperparameterRestarts: 1,
+  /** Feasible random points compared when no Latin-hypercube point is usable. */
+  designFallbackCandidates: 16,
   /** Rejection-sampling budget when the constraint makes random points rare. */
   feasibleSampleAttempts: 20_000,
 } as const;
@@ -84,6 +92,8 @@ export class NoFeasiblePointError extends Error {
 
 export function propose(space: Space, observations: readonly Observation[], options: ProposeOptions): Proposal {
   const rng = createRng(options.seed);
+  const repair = options.repair;
+  const settle = (x: Float64Array): Float64Array => (repair ? encode(space, repair(decode(space, x))) : x);
   const feasible = options.feasible ?? (() => true);
   const goal = options.goal ?? "maximize";
   observations.forEach((o, i) => {
@@ -94,7 +104,7 @@ export function propose(space: Space, observations: readonly Observation[], opti
   const isObserved = (c: Config) => observedConfigs.some((o) => sameConfig(space, o, c));
 
   for (const w of options.warmStart ?? []) {
-    const config = decode(space, encode(space, w.config));
+    const config = decode(space, settle(encode(space, w.config)));
     if (!isObserved(config) && !isObserved(w.config) && feasible(config)) {
       return { config, source: "warm_start", warmStartSource: w.source, observationsUsed: observations.length };
     }
@@ -102,7 +112,7 @@ export function propose(space: Space, observations: readonly Observation[], opti
 
   const design = options.initialDesignSize ?? initialDesignSize(space.dimensions.length);
   if (observations.length < design) {
-    return { config: initialDesignPoint(space, observations, design, rng, feasible), source: "initial_design", observationsUsed: observations.length };
+    return { config: initialDesignPoint(space, observations, design, rng, feasible, settle), source: "initial_design", observationsUsed: observations.length };
   }
 
   const sign = goal === "minimize" ? 1 : -1;
@@ -115,7 +125,7 @@ export function propose(space: Space, observations: readonly Observation[], opti
     ...(options.previousHyperparameters ? { initial: options.previousHyperparameters } : {}),
   });
   const best = incumbent(gp);
-  const chosen = maximizeAcquisition(space, gp, best, points, values, rng, feasible, isObserved, options.randomCandidates ?? PROPOSE_DEFAULTS.randomCandidates);
+  const chosen = maximizeAcquisition(space, gp, best, points, values, rng, feasible, isObserved, options.randomCandidates ?? PROPOSE_DEFAULTS.randomCandidates, settle);
   const prediction = gp.predict(chosen.x);
   return {
     config: decode(space, chosen.x),
@@ -139,9 +149,18 @@ function squaredDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** The design point farthest (maximin) from all observations, so a re-run continues the same LHS. */
-function initialDesignPoint(space: Space, observations: readonly Observation[], size: number, rng: Rng, feasible: (c: Config) => boolean): Config {
+function initialDesignPoint(
+  space: Space,
+  observations: readonly Observation[],
+  size: number,
+  rng: Rng,
+  feasible: (c: Config) => boolean,
+  settle: (x: Float64Array) => Float64Array,
+): Config {
   const observed = observations.map((o) => encode(space, o.config));
-  const candidates = latinHypercube(space, size, rng).filter((x) => feasible(decode(space, x)));
+  const candidates = latinHypercube(space, size, rng)
+    .map(settle)
+    .filter((x) => feasible(decode(space, x)));
   let bestPoint: Float64Array | null = null;
   let bestDistance = -1;
   for (const x of candidates) {
@@ -155,8 +174,8 @@ function initialDesignPoint(space: Space, observations: readonly Observation[], 
   // The LHS points are all infeasible or taken: fall back to the feasible random point farthest away.
   let fallback: Float64Array | null = null;
   let fallbackDistance = -1;
-  for (let attempt = 0, found = 0; attempt < PROPOSE_DEFAULTS.feasibleSampleAttempts && found < 64; attempt++) {
-    const x = samplePoint(space, rng);
+  for (let attempt = 0, found = 0; attempt < PROPOSE_DEFAULTS.feasibleSampleAttempts && found < PROPOSE_DEFAULTS.designFallbackCandidates; attempt++) {
+    const x = settle(samplePoint(space, rng));
     if (!feasible(decode(space, x))) continue;
     found++;
     const d = observed.length === 0 ? Infinity : Math.min(...observed.map((o) => squaredDistance(o, x)));
@@ -184,6 +203,7 @@ function maximizeAcquisition(
   feasible: (c: Config) => boolean,
   isObserved: (c: Config) => boolean,
   randomCandidates: number,
+  settle: (x: Float64Array) => Float64Array,
 ): Scored {
   const acq = (x: Float64Array): number => {
     const config = decode(space, x);
@@ -202,12 +222,12 @@ function maximizeAcquisition(
       for (let k = 0; k < d.choices.length; k++) x[off + k] = 0;
       x[off + rng.int(0, d.choices.length - 1)] = 1;
     }
-    return snap(space, x);
+    return settle(snap(space, x));
   };
 
   const pool: Scored[] = [];
   for (let i = 0; i < randomCandidates; i++) {
-    const x = samplePoint(space, rng);
+    const x = settle(samplePoint(space, rng));
     pool.push({ x, score: acq(x) });
   }
   const order = values.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v);
@@ -249,7 +269,7 @@ function maximizeAcquisition(
   }
   // Everything scored is already observed (tiny discrete space) or infeasible: any unobserved feasible point.
   for (let attempt = 0; attempt < PROPOSE_DEFAULTS.feasibleSampleAttempts; attempt++) {
-    const x = samplePoint(space, rng);
+    const x = settle(samplePoint(space, rng));
     const config = decode(space, x);
     if (feasible(config) && !isObserved(config)) return { x, score: acq(x) };
   }
