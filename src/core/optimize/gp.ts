@@ -21,7 +21,7 @@ import { minimizeLbfgs } from "./lbfgs";
 import type { Rng } from "./rng";
 
 export const HYPERPARAMETER_BOUNDS = {
-  lengthScale: [0.01, 100],
+  lengthScale: [0.1, 100],
   signalVariance: [0.01, 100],
   noiseVariance: [1e-6, 2],
 } as const;

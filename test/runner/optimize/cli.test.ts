@@ -15,7 +15,8 @@ const BIN = fileURLToPath(new URL("../../../runner/bin/pg2une.js", import.meta.u
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as NodeJS.ErrnoException & { code?: number }).code as number) ?? 1 : 0, stdout, stderr });
+      const code = err ? (err as { code?: unknown }).code : 0;
+      resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
     });
   });
 }
