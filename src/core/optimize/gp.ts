@@ -271,7 +271,7 @@ export function fitGp(points: ArrayLike<number>[], values: ArrayLike<number>, op
   let best: { theta: Float64Array; value: number } | null = null;
   for (const start of starts) {
     const clipped = start.map((t, i) => Math.min(hi[i]! - 1e-6, Math.max(lo[i]! + 1e-6, t)));
-    const result = minimizeLbfgs(objective, toU(clipped), { maxIterations: options.maxIterations ?? 80, relativeTolerance: 1e-9 });
+    const result = minimizeLbfgs(objective, toU(clipped), { maxIterations: options.maxIterations ?? 60, relativeTolerance: 1e-8 });
     if (Number.isFinite(result.value) && (!best || result.value < best.value)) best = { theta: toTheta(result.x), value: result.value };
   }
   if (!best) {

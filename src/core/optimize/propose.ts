@@ -64,7 +64,7 @@ export interface Proposal {
 /** Defaults, each named so a benchmark or an operator can see what drives a proposal. */
 export const PROPOSE_DEFAULTS = {
   /** Random candidates per proposal (uniform in the unit cube, snapped). */
-  randomCandidates: 2000,
+  randomCandidates: 1500,
   /** Observed points whose neighbourhoods are searched with local candidates. */
   localCentres: 5,
   localCandidatesPerCentre: 100,

@@ -1,3 +1,4 @@
+import { CholeskyDecomposition, Matrix } from "ml-matrix";
 import { describe, expect, it } from "vitest";
 import { fitGp, logMarginalLikelihood, logPosteriorAt, posteriorWithHyperparameters } from "../../../src/core/optimize/gp";
 import { cholesky, choleskyInverse, choleskySolve } from "../../../src/core/optimize/linalg";
@@ -28,6 +29,22 @@ describe("linear algebra", () => {
     const inv = choleskyInverse(f);
     const viaInverse = [0, 1, 2].map((i) => inv[i * 3]! * 1 + inv[i * 3 + 1]! * 2 + inv[i * 3 + 2]! * 3);
     viaInverse.forEach((v, i) => expect(v).toBeCloseTo(x[i]!, 10));
+  });
+
+  it("agrees with ml-matrix's CholeskyDecomposition on random SPD matrices", () => {
+    const rng = createRng(11);
+    for (const n of [1, 5, 30]) {
+      const b = Array.from({ length: n * n }, () => rng.normal());
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+        let s = i === j ? 0.5 : 0;
+        for (let k = 0; k < n; k++) s += b[i * n + k]! * b[j * n + k]!;
+        a[i * n + j] = s;
+      }
+      const ours = cholesky(a, n);
+      const reference = new CholeskyDecomposition(new Matrix(Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * n, (i + 1) * n))))).lowerTriangularMatrix;
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(ours.lower[i * n + j]!).toBeCloseTo(reference.get(i, j), 9);
+    }
   });
 
   it("adds jitter to a singular matrix instead of failing", () => {
