@@ -11,7 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { propose, type Observation } from "../src/core/optimize/propose";
-import { createRng } from "../src/core/optimize/rng";
+import { createRng } from "../src/core/random";
 import { buildSpace, decode, latinHypercube, samplePoint, type Space } from "../src/core/optimize/space";
 import type { GpHyperparameters } from "../src/core/optimize/gp";
 import { branin, hartmann6, levy10, type TestFunction } from "./_optimizer-functions";

@@ -18,7 +18,7 @@
 import { choleskyInverse, choleskyLogDet, cholesky, solveLower, solveUpper, type CholeskyFactor } from "./linalg";
 import { matern52, matern52LengthScaleFactor } from "./kernel";
 import { minimizeLbfgs } from "./lbfgs";
-import type { Rng } from "./rng";
+import type { Rng } from "../random";
 
 export const HYPERPARAMETER_BOUNDS = {
   lengthScale: [0.1, 100],

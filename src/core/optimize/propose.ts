@@ -16,7 +16,7 @@
 import { incumbent, logExpectedImprovement } from "./acquisition";
 import { fitGp, type FittedGp, type GpHyperparameters } from "./gp";
 import { fitOutputTransform } from "./output-transform";
-import { createRng, type Rng } from "./rng";
+import { createRng, type Rng } from "../random";
 import { decode, encode, latinHypercube, numericCoordinates, samplePoint, sameConfig, snap, type Config, type Space } from "./space";
 
 export interface Observation {
@@ -120,7 +120,7 @@ export function propose(space: Space, observations: readonly Observation[], opti
   const transform = fitOutputTransform(observations.map((o) => sign * o.value));
   const values = observations.map((o) => transform.forward(sign * o.value));
   const gp = fitGp(points, values, {
-    rng: rng.fork(),
+    rng: createRng(rng.int(2 ** 31)),
     randomRestarts: PROPOSE_DEFAULTS.hyperparameterRestarts,
     ...(options.previousHyperparameters ? { initial: options.previousHyperparameters } : {}),
   });
@@ -218,9 +218,9 @@ function maximizeAcquisition(
     for (const c of numeric) x[c] = Math.min(1, Math.max(0, x[c]! + step * rng.normal()));
     // Flip each categorical with probability 1/D so local moves stay local.
     for (const { d, off } of categoricalDims) {
-      if (d.type !== "categorical" || rng.next() >= 1 / space.dimensions.length) continue;
+      if (d.type !== "categorical" || rng.uniform() >= 1 / space.dimensions.length) continue;
       for (let k = 0; k < d.choices.length; k++) x[off + k] = 0;
-      x[off + rng.int(0, d.choices.length - 1)] = 1;
+      x[off + rng.int(d.choices.length)] = 1;
     }
     return settle(snap(space, x));
   };

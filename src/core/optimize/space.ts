@@ -11,7 +11,7 @@
  *   decode(space, [0.5]); // { x: 0.5 }
  */
 import { z } from "zod";
-import type { Rng } from "./rng";
+import type { Rng } from "../random";
 
 export type CategoricalValue = string | number | boolean;
 export type ConfigValue = number | CategoricalValue;
@@ -158,8 +158,8 @@ export function samplePoint(space: Space, rng: Rng): Float64Array {
   const x = new Float64Array(space.width);
   space.dimensions.forEach((d, i) => {
     const off = space.offsets[i]!;
-    if (d.type === "categorical") x[off + rng.int(0, d.choices.length - 1)] = 1;
-    else x[off] = rng.next();
+    if (d.type === "categorical") x[off + rng.int(d.choices.length)] = 1;
+    else x[off] = rng.uniform();
   });
   return snap(space, x);
 }
@@ -183,7 +183,7 @@ export function latinHypercube(space: Space, count: number, rng: Rng): Float64Ar
       });
     } else {
       perm.forEach((p, k) => {
-        points[k]![off] = (p + rng.next()) / count;
+        points[k]![off] = (p + rng.uniform()) / count;
       });
     }
   });
@@ -192,7 +192,7 @@ export function latinHypercube(space: Space, count: number, rng: Rng): Float64Ar
 
 export function shuffle<T>(items: T[], rng: Rng): T[] {
   for (let i = items.length - 1; i > 0; i--) {
-    const j = rng.int(0, i);
+    const j = rng.int(i + 1);
     [items[i], items[j]] = [items[j]!, items[i]!];
   }
   return items;

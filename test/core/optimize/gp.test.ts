@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { fitGp, logMarginalLikelihood, logPosteriorAt, posteriorWithHyperparameters } from "../../../src/core/optimize/gp";
 import { cholesky, choleskyInverse, choleskySolve } from "../../../src/core/optimize/linalg";
 import { minimizeLbfgs } from "../../../src/core/optimize/lbfgs";
-import { createRng } from "../../../src/core/optimize/rng";
+import { createRng } from "../../../src/core/random";
 
 // A fixed data set; reference values computed independently with NumPy 2 (np.linalg.cholesky /
 // solve on the same Matérn 5/2 ARD formula).
@@ -82,12 +82,12 @@ describe("Gaussian process", () => {
   it("fitting raises the marginal likelihood above a poor starting guess and predicts held-out points", () => {
     const rng = createRng(5);
     const f = (x: number[]) => Math.sin(5 * x[0]!) + 0.2 * x[1]!;
-    const pts = Array.from({ length: 25 }, () => [rng.next(), rng.next()]);
+    const pts = Array.from({ length: 25 }, () => [rng.uniform(), rng.uniform()]);
     const gp = fitGp(pts, pts.map(f), { rng: createRng(1) });
     expect(gp.hyperparameters.lengthScales[0]!).toBeLessThan(gp.hyperparameters.lengthScales[1]!);
     let sq = 0;
     for (let i = 0; i < 20; i++) {
-      const x = [rng.next(), rng.next()];
+      const x = [rng.uniform(), rng.uniform()];
       sq += (gp.predict(x).mean - f(x)) ** 2;
     }
     expect(Math.sqrt(sq / 20)).toBeLessThan(0.1);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { branin } from "../../../bench/_optimizer-functions";
 import { propose, type Observation } from "../../../src/core/optimize/propose";
-import { createRng } from "../../../src/core/optimize/rng";
+import { createRng } from "../../../src/core/random";
 import { buildSpace, decode, encode, isInside, latinHypercube, samplePoint } from "../../../src/core/optimize/space";
 
 const mixed = buildSpace({
@@ -78,10 +78,10 @@ describe("propose", () => {
     expect(propose(mixed, obs, { seed: 5, goal: "minimize" }).config).toEqual(propose(mixed, obs, { seed: 5, goal: "minimize" }).config);
   });
 
-  it("beats random search on Branin with 20 evaluations (small seeded run)", () => {
+  it("beats random search on Branin with 20 evaluations (5 seeds, medians)", () => {
     const space = buildSpace(branin.space);
     const bests: Array<[number, number]> = [];
-    for (const seed of [1, 2, 3]) {
+    for (const seed of [1, 2, 3, 4, 5]) {
       const observations: Observation[] = [];
       for (let t = 0; t < 20; t++) {
         const p = propose(space, observations, { seed: seed * 100 + t, goal: "minimize" });
@@ -92,8 +92,11 @@ describe("propose", () => {
       for (let t = 0; t < 20; t++) randomBest = Math.min(randomBest, branin.evaluate(decode(space, samplePoint(space, rng)) as Record<string, number>));
       bests.push([Math.min(...observations.map((o) => o.value)), randomBest]);
     }
-    for (const [ours, random] of bests) expect(ours).toBeLessThan(random);
-    for (const [ours] of bests) expect(ours).toBeLessThan(0.6);
+    const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+    const ours = median(bests.map((b) => b[0]));
+    const random = median(bests.map((b) => b[1]));
+    expect(ours).toBeLessThan(random / 2);
+    expect(ours).toBeLessThan(1);
   });
 
   it("rejects observations that do not fit the space", () => {

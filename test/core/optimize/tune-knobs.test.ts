@@ -5,7 +5,7 @@ import { workloadRanges, WORKLOAD_CLASSES, type WorkloadClass } from "../../../s
 import { pgtuneRecommend, pgtuneValues } from "../../../src/core/optimize/pgtune";
 import { improvementScore } from "../../../src/core/optimize/objective";
 import { knobSpace, proposeKnobConfig, type KnobObservation } from "../../../src/core/optimize/tune-knobs";
-import { createRng } from "../../../src/core/optimize/rng";
+import { createRng } from "../../../src/core/random";
 import { decode, samplePoint } from "../../../src/core/optimize/space";
 
 const MB = 1024 * 1024;
