@@ -97,7 +97,7 @@ describe("propose", () => {
     const random = median(bests.map((b) => b[1]));
     expect(ours).toBeLessThan(random / 2);
     expect(ours).toBeLessThan(1);
-  });
+  }, 30_000);
 
   it("rejects observations that do not fit the space", () => {
     expect(() => propose(mixed, [{ config: { x: 1, n: 1, c: "z", flag: true }, value: 1 }], { seed: 1 })).toThrow(/c: "z" is not one of/);
