@@ -19,6 +19,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   dev: { summary: "run the whole local stack (PostgreSQL, bridge, runner, Worker with cron)", load: () => import("./commands/dev") },
   runner: { summary: "start the on-host runner agent (signed commands on 127.0.0.1:7070)", load: () => import("./commands/runner") },
   "db-migrate": { summary: "apply migrations/ to DATABASE_URL (idempotent)", load: () => import("./commands/db-migrate") },
+  "advise-indexes": { summary: "indexes that would cut the heaviest queries' cost (HypoPG); --apply builds, measures, keeps or drops", load: () => import("./commands/advise-indexes") },
 };
 
 export function usage(): string {

@@ -6,7 +6,7 @@
  * holds both `initdb` and `postgres` wins, so a PATH with only the client (psql) is skipped.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, dirname, join } from "node:path";
 
@@ -98,7 +98,10 @@ export function findTool(tool: string): string | undefined {
   return undefined;
 }
 
-function sharedirOf(bindir: string): string {
+function sharedirOf(linkedBindir: string): string {
+  // PATH may hold symlinks (/usr/local/bin/postgres → /usr/lib/postgresql/15/bin/postgres);
+  // the share directory sits next to the real binary, as PostgreSQL itself resolves it.
+  const bindir = dirname(realpathSync(join(linkedBindir, "postgres")));
   const pgConfig = join(bindir, "pg_config");
   if (existsSync(pgConfig)) {
     try {

@@ -16,6 +16,8 @@ export const PlanMethodSchema = z.enum([
   "generic_plan",
   /** Before 16: PREPARE, then EXPLAIN EXECUTE with representative values from pg_stats (custom plan). */
   "prepared_representative_values",
+  /** Before 16, a parameter without a representative value: PREPARE + force_generic_plan. */
+  "prepared_generic_plan",
 ]);
 export type PlanMethod = z.infer<typeof PlanMethodSchema>;
 

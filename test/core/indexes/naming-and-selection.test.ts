@@ -151,11 +151,11 @@ describe("measurement: window means from cumulative counters, keep or drop", () 
 
   it("keeps an index that beat the margin, drops one that did not, and one it could not measure", () => {
     const t = DEFAULT_THRESHOLDS;
-    expect(judgeIndex({ calls: 100, meanMs: 3 }, { calls: 100, meanMs: 0.1 }, t)).toMatchObject({ verdict: "improved", keep: true });
-    expect(judgeIndex({ calls: 100, meanMs: 3 }, { calls: 100, meanMs: 2.8 }, t)).toMatchObject({ verdict: "not_improved", keep: false });
-    expect(judgeIndex({ calls: 100, meanMs: 3 }, { calls: 100, meanMs: 4 }, t).reason).toMatch(/\+33\.3 %/);
-    expect(judgeIndex({ calls: 100, meanMs: 3 }, { calls: 2, meanMs: 0.1 }, t)).toMatchObject({ verdict: "unmeasured", keep: false });
-    expect(judgeIndex(null, { calls: 100, meanMs: 0.1 }, { ...t, keepUnmeasured: true })).toMatchObject({ verdict: "unmeasured", keep: true });
+    expect(judgeIndex({ calls: 100, meanMs: 3, stddevMs: null }, { calls: 100, meanMs: 0.1, stddevMs: null }, t)).toMatchObject({ verdict: "improved", keep: true });
+    expect(judgeIndex({ calls: 100, meanMs: 3, stddevMs: null }, { calls: 100, meanMs: 2.8, stddevMs: null }, t)).toMatchObject({ verdict: "not_improved", keep: false });
+    expect(judgeIndex({ calls: 100, meanMs: 3, stddevMs: null }, { calls: 100, meanMs: 4, stddevMs: null }, t).reason).toMatch(/\+33\.3 %/);
+    expect(judgeIndex({ calls: 100, meanMs: 3, stddevMs: null }, { calls: 2, meanMs: 0.1, stddevMs: null }, t)).toMatchObject({ verdict: "unmeasured", keep: false });
+    expect(judgeIndex(null, { calls: 100, meanMs: 0.1, stddevMs: null }, { ...t, keepUnmeasured: true })).toMatchObject({ verdict: "unmeasured", keep: true });
   });
 });
 
