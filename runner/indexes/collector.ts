@@ -5,7 +5,7 @@
  */
 import type { IndexAdvisorThresholds } from "../../src/core/indexes";
 import { IndexAdvisorError } from "./errors";
-import type { Session } from "./session";
+import { errorMessage, type Session } from "./session";
 
 export interface CollectedQuery {
   queryId: string;
@@ -19,21 +19,20 @@ export interface CollectedQuery {
 const UTILITY = /^\s*(begin|commit|rollback|end|start|savepoint|release|set|reset|show|explain|prepare|execute|deallocate|discard|vacuum|analyze|checkpoint|create|alter|drop|comment|grant|revoke|copy|listen|notify|lock|truncate|do|call|select\s+pg_|select\s+hypopg)/i;
 
 export async function requirePgStatStatements(s: Session): Promise<void> {
-  const { rows } = await s.query<{ installed: boolean; loaded: boolean }>(
-    `select exists (select 1 from pg_extension where extname = 'pg_stat_statements') as installed,
-            current_setting('shared_preload_libraries') ~ 'pg_stat_statements' as loaded`,
-  );
-  const r = rows[0]!;
-  if (!r.loaded) {
+  const { rows } = await s.query<{ installed: boolean }>("select exists (select 1 from pg_extension where extname = 'pg_stat_statements') as installed");
+  if (!rows[0]!.installed) {
     throw new IndexAdvisorError(
       "pg_stat_statements_missing",
-      "pg_stat_statements is not loaded: add it to shared_preload_libraries, restart PostgreSQL, then CREATE EXTENSION pg_stat_statements",
+      "pg_stat_statements is not installed in this database: add it to shared_preload_libraries (restart), then CREATE EXTENSION pg_stat_statements",
     );
   }
-  if (!r.installed) {
+  // Reading it is the one check every role may make (shared_preload_libraries is superuser-only).
+  try {
+    await s.query("select 1 from pg_stat_statements limit 1");
+  } catch (err) {
     throw new IndexAdvisorError(
       "pg_stat_statements_missing",
-      "pg_stat_statements is loaded but not installed in this database: run CREATE EXTENSION pg_stat_statements",
+      `pg_stat_statements cannot be read (${errorMessage(err)}): add it to shared_preload_libraries and restart PostgreSQL`,
     );
   }
 }

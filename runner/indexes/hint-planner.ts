@@ -13,7 +13,7 @@ import { chooseHint, hintAlternatives, hintComment, type QueryShape } from "../.
 import type { z } from "zod";
 import type { HintAdviceSchema } from "../../src/core/indexes";
 import type { PreparedQuery } from "./planner";
-import { errorMessage, inSavepoint, type Session } from "./session";
+import { errorMessage, inSavepoint, isPreloaded, type Session } from "./session";
 
 export type HintAdvice = z.infer<typeof HintAdviceSchema>;
 
@@ -23,11 +23,9 @@ export interface HintPlanPresence {
 }
 
 export async function hintPlanPresence(s: Session): Promise<HintPlanPresence> {
-  const { rows } = await s.query<{ available: boolean; preloaded: boolean }>(
-    `select exists (select 1 from pg_available_extensions where name = 'pg_hint_plan') as available,
-            current_setting('shared_preload_libraries') || ',' || current_setting('session_preload_libraries') ~ 'pg_hint_plan' as preloaded`,
-  );
-  const { available, preloaded } = rows[0]!;
+  const { rows } = await s.query<{ available: boolean }>("select exists (select 1 from pg_available_extensions where name = 'pg_hint_plan') as available");
+  const available = rows[0]!.available;
+  const preloaded = (await isPreloaded(s, "pg_hint_plan")) === true;
   if (!available && !preloaded) {
     return { available: false, note: "pg_hint_plan is not installed on this server: no hint recommendations (Debian bookworm has no package; the nix microVM images include it)" };
   }

@@ -4,7 +4,7 @@
  * the parser's as candidates (marked source "pg_qualstats").
  */
 import type { QualifiedTable } from "../../src/core/indexes";
-import type { Session } from "./session";
+import { isPreloaded, type Session } from "./session";
 
 export interface QualstatsColumn {
   queryId: string;
@@ -20,19 +20,13 @@ export interface QualstatsReading {
 }
 
 export async function readQualstats(s: Session): Promise<QualstatsReading> {
-  const { rows } = await s.query<{ installed: boolean; loaded: boolean }>(
-    `select exists (select 1 from pg_extension where extname = 'pg_qualstats') as installed,
-            current_setting('shared_preload_libraries') ~ 'pg_qualstats' as loaded`,
-  );
-  const { installed, loaded } = rows[0]!;
-  if (!installed || !loaded) {
-    return {
-      used: false,
-      note: installed
-        ? "pg_qualstats is installed but not in shared_preload_libraries: it collects nothing"
-        : "pg_qualstats is not installed (optional: it adds the predicates the executor evaluated, seeing through views)",
-      columns: [],
-    };
+  const { rows } = await s.query<{ installed: boolean }>("select exists (select 1 from pg_extension where extname = 'pg_qualstats') as installed");
+  if (!rows[0]!.installed) {
+    return { used: false, note: "pg_qualstats is not installed (optional: it adds the predicates the executor evaluated, seeing through views)", columns: [] };
+  }
+  const loaded = await isPreloaded(s, "pg_qualstats");
+  if (loaded === false) {
+    return { used: false, note: "pg_qualstats is installed but not in shared_preload_libraries: it collects nothing", columns: [] };
   }
   // Both sides of a column = column predicate (joins) count; constants sit on the right.
   const { rows: quals } = await s.query<{ query_id: string; oid: number; schema: string; name: string; column: string }>(

@@ -48,3 +48,18 @@ export async function serverVersionNum(s: Session): Promise<number> {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Whether a library is in shared_preload_libraries / session_preload_libraries; null when this
+ * role may not read those settings (they are superuser-only before pg_read_all_settings).
+ */
+export async function isPreloaded(s: Session, library: string): Promise<boolean | null> {
+  try {
+    const { rows } = await s.query<{ libs: string }>(
+      "select current_setting('shared_preload_libraries') || ',' || current_setting('session_preload_libraries') as libs",
+    );
+    return rows[0]!.libs.split(",").map((l) => l.trim().replace(/^"|"$/g, "")).includes(library);
+  } catch {
+    return null;
+  }
+}
