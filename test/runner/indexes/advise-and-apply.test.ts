@@ -97,6 +97,7 @@ describe.skipIf(!ready)("index advisor on a real cluster (HypoPG, pg_qualstats)"
 
   it("recommends exactly the index the hot query needs, with a ≥ 50 % planner-cost cut", () => {
     const hot = byQuery(HOT);
+    console.info(`[indexes] hot query: ${hot.planMethod}, $1 = ${hot.parameters[0]?.value} (${hot.parameters[0]?.source}), cost ${hot.costBefore} → ${hot.costAfter}, index ${hot.index}`);
     expect(hot.decision).toBe("index");
     expect(hot.index).toBe("pg2une_orders_customer_id");
     expect(hot.costAfter!).toBeLessThanOrEqual(hot.costBefore! * 0.5);
@@ -152,6 +153,7 @@ describe.skipIf(!ready)("index advisor on a real cluster (HypoPG, pg_qualstats)"
       expect((await workload.stop()).errors).toEqual([]);
     }
     const rec = records[0]!;
+    console.info(`[indexes] ${rec.indexName}: ${rec.status} — ${rec.measured.reason}, built in ${Math.round(rec.measured.buildMs ?? 0)} ms`);
     expect(rec).toMatchObject({ indexName: "pg2une_orders_customer_id", status: "kept", tableName: "orders", columns: ["customer_id"] });
     expect(rec.measured.verdict).toBe("improved");
     expect(rec.measured.after!.meanMs).toBeLessThan(rec.measured.before!.meanMs * 0.8);
@@ -176,6 +178,7 @@ describe.skipIf(!ready)("index advisor on a real cluster (HypoPG, pg_qualstats)"
     }
     // …but every row matches and the per-row work dominates: no real gain, so it goes.
     const rec = records[0]!;
+    console.info(`[indexes] ${rec.indexName}: planner cost ${stale.costBefore} → ${stale.costAfter}; ${rec.status} — ${rec.measured.reason}`);
     expect(rec.measured.verdict).toBe("not_improved");
     expect(rec.status).toBe("dropped");
     expect(rec.droppedAt).not.toBeNull();
