@@ -59,6 +59,8 @@ interface WorkItem {
   tables: Map<string, QualifiedTable>;
   columns: Array<TableColumn & { source: "parser" | "pg_qualstats" }>;
   resolvedParameters: ResolvedParameter[];
+  /** Reads only system catalogs or extension views: not workload, left out of the report. */
+  systemOnly: boolean;
   prepared: PreparedQuery | null;
   initialCost: number | null;
 }
@@ -83,7 +85,7 @@ export async function adviseIndexes(url: string, payloadInput: HypoIndexesPayloa
     const hintPlan = await hintPlanPresence(s);
 
     const collected = await collectQueries(s, t, payload.queryIds);
-    log(`Processing ${collected.length} queries from pg_stat_statements`);
+    log(`Processing ${collected.length} statements from pg_stat_statements`);
     const warnings: string[] = [];
     const items = collected.map(newWorkItem);
 
@@ -98,6 +100,7 @@ export async function adviseIndexes(url: string, payloadInput: HypoIndexesPayloa
       const costable = items.filter((i) => i.initialCost !== null && i.initialCost >= t.minInitialCost && i.columns.length > 0);
       const btreeable = (table: QualifiedTable, column: string) => isBtreeable(cache, table, column);
       const perQuery = costable.map((i) => candidateIndexes(i.columns, btreeable, t.maxColumnsPerTable));
+      const proposedBy = new Map(costable.map((i, n) => [i.collected.queryId, [...perQuery[n]!.singles, ...perQuery[n]!.pairs]]));
       let candidates = mergeCandidates(perQuery.flatMap((c) => [c.singles, c.pairs]));
 
       // Write load: skip or flag tables written far more than they are read.
@@ -200,6 +203,17 @@ export async function adviseIndexes(url: string, payloadInput: HypoIndexesPayloa
         item.advice.index = q.index ? (nameByKey.get(q.index) ?? null) : null;
         if (q.decision === "index") item.advice.costAfter = finalCost.get(q.queryId) ?? q.bestCost;
       }
+      // Say why a query had nothing to cost: its candidates were filtered out before what-if.
+      const coveredBy = new Map(covered.map((c) => [c.candidate, c.existingIndex]));
+      for (const item of costable) {
+        if (costings.get(item.collected.queryId)!.withIndex.length > 0 || item.advice.decision !== "no_index") continue;
+        const proposed = proposedBy.get(item.collected.queryId) ?? [];
+        const onSkipped = proposed.filter((c) => skipped.has(tableKey(c.table)));
+        const byExisting = [...new Set(proposed.map((c) => coveredBy.get(c.key)).filter((x): x is string => x !== undefined))];
+        if (proposed.length === 0) item.advice.reason = "no btree-indexable column among those it filters, joins or sorts on";
+        else if (onSkipped.length === proposed.length) item.advice.reason = `its table is write-heavy and was skipped (${[...new Set(onSkipped.map((c) => tableKey(c.table)))].join(", ")}; writeHeavyPolicy=warn to advise anyway)`;
+        else if (byExisting.length) item.advice.reason = `already served by existing index(es) ${byExisting.join(", ")}`;
+      }
       for (const item of items) if (item.advice.decision === "skipped" && !item.advice.reason) item.advice.reason = "not costed";
       await s.query("ROLLBACK");
 
@@ -215,7 +229,8 @@ export async function adviseIndexes(url: string, payloadInput: HypoIndexesPayloa
           pgHintPlan: hintPlan,
         },
         thresholds: t,
-        queries: items.map((i) => i.advice),
+        queries: items.filter((i) => !i.systemOnly).map((i) => i.advice),
+        ignoredStatements: items.filter((i) => i.systemOnly).length,
         recommendations,
         covered,
         skippedTables,
@@ -253,6 +268,7 @@ function newWorkItem(c: CollectedQuery): WorkItem {
     tables: new Map(),
     columns: [],
     resolvedParameters: [],
+    systemOnly: false,
     prepared: null,
     initialCost: null,
   };
@@ -287,7 +303,7 @@ async function understand(
       catalog.push(null);
       continue;
     }
-    if (isSystemSchema(rel.table.schema)) {
+    if (isSystemSchema(rel.table.schema) || (await isExtensionMember(s, rel.oid))) {
       catalog.push(null);
       continue;
     }
@@ -311,7 +327,10 @@ async function understand(
     if (!existing) item.columns.push({ table: q.table, column: q.column, clauses: ["where"], source: "pg_qualstats" });
   }
   item.advice.columns = item.columns.map((c) => ({ table: { schema: c.table.schema, name: c.table.name }, column: c.column, clauses: c.clauses, source: c.source }));
-  if (item.tables.size === 0) return skip(item, notes.length ? `no indexable table: ${notes.join("; ")}` : "touches no user table");
+  if (item.tables.size === 0) {
+    item.systemOnly = notes.length === 0;
+    return skip(item, notes.length ? `no indexable table: ${notes.join("; ")}` : "touches no user table");
+  }
 }
 
 /** Prepare and take the query's cost without any hypothetical index. */
@@ -337,6 +356,12 @@ async function costInitially(s: Session, item: WorkItem, version: number, t: Ind
   } catch (err) {
     skip(item, `could not be planned: ${errorMessage(err)}`);
   }
+}
+
+/** pg_stat_statements, hypopg_list_indexes …: objects an extension owns are not user tables. */
+async function isExtensionMember(s: Session, oid: number): Promise<boolean> {
+  const { rows } = await s.query("select 1 from pg_depend where classid = 'pg_class'::regclass and objid = $1 and deptype = 'e'", [oid]);
+  return rows.length > 0;
 }
 
 async function remember(s: Session, cache: CatalogCache, oid: number, table: QualifiedTable): Promise<void> {

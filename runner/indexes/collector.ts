@@ -15,8 +15,11 @@ export interface CollectedQuery {
   totalMs: number;
 }
 
-/** Statements pg2une or the server issue for themselves; an index cannot help them. */
-const UTILITY = /^\s*(begin|commit|rollback|end|start|savepoint|release|set|reset|show|explain|prepare|execute|deallocate|discard|vacuum|analyze|checkpoint|create|alter|drop|comment|grant|revoke|copy|listen|notify|lock|truncate|do|call|select\s+pg_|select\s+hypopg)/i;
+/**
+ * Utility statements (transaction control, DDL, maintenance): no plan an index could change.
+ * Queries on catalogs only (monitoring, pg2une's own) are recognized later, from the parse tree.
+ */
+const UTILITY = /^\s*(begin|commit|rollback|end|start|savepoint|release|set|reset|show|explain|prepare|execute|deallocate|discard|vacuum|analyze|checkpoint|create|alter|drop|comment|grant|revoke|copy|listen|notify|lock|truncate|do|call)\b/i;
 
 export async function requirePgStatStatements(s: Session): Promise<void> {
   const { rows } = await s.query<{ installed: boolean }>("select exists (select 1 from pg_extension where extname = 'pg_stat_statements') as installed");

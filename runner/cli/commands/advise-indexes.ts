@@ -173,6 +173,7 @@ function renderAdvice(advice: Advice, applied: ManagedIndexRecord[] | null): str
       ]),
     ),
   );
+  if (advice.ignoredStatements) out.push(`(${advice.ignoredStatements} statements reading only system catalogs or extension views not shown)`);
   for (const s of advice.skippedTables) out.push(`skipped ${s.table}: ${s.reason}`);
   for (const c of advice.covered) out.push(`covered: ${c.candidate} by existing ${c.existingIndex}`);
   for (const h of advice.hints) out.push(`hint for ${h.queryId}: ${h.hint ?? "none"} (${h.reason})`);

@@ -91,6 +91,8 @@ export const AdviceSchema = z.object({
   }),
   thresholds: IndexAdvisorThresholdsSchema,
   queries: z.array(QueryAdviceSchema),
+  /** Statements that read only system catalogs or extension views (monitoring, pg2une's own): not listed. */
+  ignoredStatements: z.number().int(),
   recommendations: z.array(RecommendationSchema),
   /** Candidates an existing btree already serves (leading columns). */
   covered: z.array(z.object({ candidate: z.string(), existingIndex: z.string() })),
