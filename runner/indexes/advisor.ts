@@ -43,7 +43,7 @@ import { createHypothetical, dropHypothetical, ensureHypopg, hypotheticalSize, r
 import { parseQuery } from "./parser";
 import { deallocate, planCost, prepareQuery, type PreparedQuery } from "./planner";
 import { readQualstats } from "./qualstats";
-import { errorMessage, serverVersionNum, withSession, type Session } from "./session";
+import { errorMessage, serverVersionNum, withSession, type IndexTarget, type Session } from "./session";
 
 export type AdvisorLog = (line: string) => void;
 
@@ -71,10 +71,10 @@ interface CatalogCache {
   oidByTable: Map<string, number>;
 }
 
-export async function adviseIndexes(url: string, payloadInput: HypoIndexesPayload = {}, log: AdvisorLog = () => undefined): Promise<Advice> {
+export async function adviseIndexes(target: IndexTarget, payloadInput: HypoIndexesPayload = {}, log: AdvisorLog = () => undefined): Promise<Advice> {
   const payload = HypoIndexesPayloadSchema.parse(payloadInput);
   const t = IndexAdvisorThresholdsSchema.parse(payload.thresholds);
-  return withSession(url, async (s) => {
+  return withSession(target, async (s) => {
     const version = await serverVersionNum(s);
     const { rows: dbRows } = await s.query<{ db: string }>("select current_database() as db");
     await requirePgStatStatements(s);

@@ -26,7 +26,7 @@ import {
 } from "../../src/core/indexes";
 import { dropManagedIndex } from "./managed";
 import { measureWindow } from "./measure";
-import { errorMessage, openSession, type Session } from "./session";
+import { errorMessage, withSession, type IndexTarget, type Session } from "./session";
 
 export type CreatorLog = (line: string) => void;
 
@@ -48,19 +48,18 @@ async function windowMean(s: Session, queryIds: readonly string[], ms: number): 
   return combineWindows([...(await measureWindow(s, queryIds, ms)).values()]);
 }
 
-export async function createIndexes(url: string, payloadInput: CreateIndexPayload, log: CreatorLog = () => undefined): Promise<{ records: ManagedIndexRecord[] }> {
+export async function createIndexes(target: IndexTarget, payloadInput: CreateIndexPayload, log: CreatorLog = () => undefined): Promise<{ records: ManagedIndexRecord[] }> {
   const payload = CreateIndexPayloadSchema.parse(payloadInput);
   const t = IndexAdvisorThresholdsSchema.parse(payload.thresholds);
-  const builder = await openSession(url); // runs the DDL; CONCURRENTLY needs its own, idle-free session
-  const watcher = await openSession(url); // reads pg_stat_statements meanwhile
-  try {
-    const records: ManagedIndexRecord[] = [];
-    for (const spec of payload.indexes) records.push(await createOne(builder, watcher, spec, t, log));
-    return { records };
-  } finally {
-    await builder.end().catch(() => undefined);
-    await watcher.end().catch(() => undefined);
-  }
+  // builder runs the DDL (CONCURRENTLY wants a session with no open transaction);
+  // watcher reads pg_stat_statements meanwhile.
+  return withSession(target, (builder) =>
+    withSession(target, async (watcher) => {
+      const records: ManagedIndexRecord[] = [];
+      for (const spec of payload.indexes) records.push(await createOne(builder, watcher, spec, t, log));
+      return { records };
+    }),
+  );
 }
 
 async function createOne(builder: Session, watcher: Session, spec: IndexSpec, t: IndexAdvisorThresholds, log: CreatorLog): Promise<ManagedIndexRecord> {
@@ -94,8 +93,13 @@ async function createOne(builder: Session, watcher: Session, spec: IndexSpec, t:
 
   log(`Creating index: ${ddl}`);
   const started = performance.now();
+  // The runner's connection carries the command's remaining time as statement_timeout: the
+  // build gets the shorter of that and buildTimeoutMs, and the old value back afterwards.
+  const { rows: prior } = await builder.query<{ ms: string }>("select setting as ms from pg_settings where name = 'statement_timeout'");
+  const priorMs = Number(prior[0]?.ms ?? 0);
+  const buildMs = priorMs > 0 ? Math.min(priorMs, t.buildTimeoutMs || priorMs) : t.buildTimeoutMs;
   try {
-    await builder.query("select set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)", [String(t.lockTimeoutMs), String(t.buildTimeoutMs)]);
+    await builder.query("select set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)", [String(t.lockTimeoutMs), String(buildMs)]);
     await builder.query(ddl);
     record.measured.buildMs = performance.now() - started;
     record.createdAt = new Date().toISOString();
@@ -112,7 +116,7 @@ async function createOne(builder: Session, watcher: Session, spec: IndexSpec, t:
     }
     return record;
   } finally {
-    await builder.query("select set_config('statement_timeout', '0', false)").catch(() => undefined);
+    await builder.query("select set_config('statement_timeout', $1, false)", [String(priorMs)]).catch(() => undefined);
   }
 
   log(`Measuring for ${t.measureWindowMs} ms after ${name}`);

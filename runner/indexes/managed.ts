@@ -11,8 +11,7 @@ import {
   type DropIndexResultSchema,
   type ManagedIndexSchema,
 } from "../../src/core/indexes";
-import type { Session } from "./session";
-import { withSession } from "./session";
+import { withSession, type IndexTarget, type Session } from "./session";
 
 export type ManagedIndex = z.infer<typeof ManagedIndexSchema>;
 export type DropIndexResult = z.infer<typeof DropIndexResultSchema>;
@@ -38,9 +37,9 @@ export async function dropManagedIndex(s: Session, index: { schema: string; name
 }
 
 /** Runner command drop_index: the named pg2une indexes, or all of them. */
-export async function dropIndexes(url: string, payloadInput: DropIndexPayload, lockTimeoutMs = 5_000): Promise<DropIndexResult> {
+export async function dropIndexes(target: IndexTarget, payloadInput: DropIndexPayload, lockTimeoutMs = 5_000): Promise<DropIndexResult> {
   const payload = DropIndexPayloadSchema.parse(payloadInput);
-  return withSession(url, async (s) => {
+  return withSession(target, async (s) => {
     const present = await listManagedIndexes(s);
     const wanted = "all" in payload ? present.map((p) => ({ schema: p.schema, name: p.name })) : payload.indexes;
     const result: DropIndexResult = { dropped: [], notFound: [] };

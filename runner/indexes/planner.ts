@@ -105,6 +105,7 @@ export function explainSql(q: PreparedQuery, options = "FORMAT JSON"): string {
   }
 }
 
+/** The session must be inside a transaction (each EXPLAIN runs in a savepoint). */
 export async function planCost(s: Session, q: PreparedQuery): Promise<PlannedCost> {
   const { rows } = await inSavepoint(s, async () => {
     if (q.method !== "prepared_generic_plan") return s.query<{ "QUERY PLAN": Array<{ Plan: Record<string, unknown> }> }>(explainSql(q));

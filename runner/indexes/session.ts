@@ -15,8 +15,15 @@ export async function openSession(url: string): Promise<Session> {
   return client;
 }
 
-export async function withSession<T>(url: string, fn: (s: Session) => Promise<T>): Promise<T> {
-  const s = await openSession(url);
+/** Runs fn on a fresh session and closes it; the runner's TargetConnector fits this shape. */
+export type SessionProvider = <T>(fn: (s: Session) => Promise<T>) => Promise<T>;
+
+/** What the advisor acts on: a connection URL (CLI, tests) or the runner's connector. */
+export type IndexTarget = string | SessionProvider;
+
+export async function withSession<T>(target: IndexTarget, fn: (s: Session) => Promise<T>): Promise<T> {
+  if (typeof target !== "string") return target(fn);
+  const s = await openSession(target);
   try {
     return await fn(s);
   } finally {

@@ -110,7 +110,7 @@ export const HypoIndexesPayloadSchema = z.object({
   queryIds: z.array(z.string().regex(/^-?\d+$/, "a queryid is a (signed) integer")).optional(),
   /** Try pg_hint_plan hints for queries no index serves (when the extension exists). */
   hints: z.boolean().default(true),
-});
+}).strict();
 export type HypoIndexesPayload = z.input<typeof HypoIndexesPayloadSchema>;
 
 export const IndexSpecSchema = z.object({
@@ -119,13 +119,13 @@ export const IndexSpecSchema = z.object({
   columns: z.array(Identifier).min(1).max(32),
   /** Queries whose window mean decides whether the index stays. */
   queryIds: z.array(z.string()).min(1),
-});
+}).strict();
 export type IndexSpec = z.infer<typeof IndexSpecSchema>;
 
 export const CreateIndexPayloadSchema = z.object({
   indexes: z.array(IndexSpecSchema).min(1),
   thresholds: IndexAdvisorThresholdsSchema.partial().default({}),
-});
+}).strict();
 export type CreateIndexPayload = z.input<typeof CreateIndexPayloadSchema>;
 
 const WindowSchema = z.object({ calls: z.number(), meanMs: z.number(), stddevMs: z.number().nullable() }).nullable();
@@ -161,8 +161,8 @@ export const ManagedIndexNameSchema = z
   .refine((n) => n.startsWith(MANAGED_INDEX_PREFIX), `pg2une only drops indexes it created (named ${MANAGED_INDEX_PREFIX}…)`);
 
 export const DropIndexPayloadSchema = z.union([
-  z.object({ indexes: z.array(z.object({ schema: Identifier, name: ManagedIndexNameSchema })).min(1) }),
-  z.object({ all: z.literal(true) }),
+  z.object({ indexes: z.array(z.object({ schema: Identifier, name: ManagedIndexNameSchema }).strict()).min(1) }).strict(),
+  z.object({ all: z.literal(true) }).strict(),
 ]);
 export type DropIndexPayload = z.input<typeof DropIndexPayloadSchema>;
 

@@ -60,7 +60,7 @@ export const IndexAdvisorThresholdsSchema = z.object({
   // ── pg_hint_plan ───────────────────────────────────────────────────────────────────────────
   /** A hinted plan must be this much faster (measured) than the current plan to be recommended. */
   minHintImprovementPct: z.number().min(0).max(100).default(20),
-});
+}).strict();
 
 export type IndexAdvisorThresholds = z.output<typeof IndexAdvisorThresholdsSchema>;
 export type IndexAdvisorThresholdsInput = z.input<typeof IndexAdvisorThresholdsSchema>;
