@@ -22,6 +22,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   propose: { summary: "ask the Bayesian optimizer for the next point: --space s.json --observations o.json", load: () => import("./commands/propose") },
   send: { summary: "sign a command, send it to a runner, verify and print the answer", load: () => import("./commands/send") },
   "db-migrate": { summary: "apply migrations/ to DATABASE_URL (idempotent)", load: () => import("./commands/db-migrate") },
+  "advise-indexes": { summary: "indexes that would cut the heaviest queries' cost (HypoPG); --apply builds, measures, keeps or drops", load: () => import("./commands/advise-indexes") },
   detect: { summary: "run CUSUM, E-Divisive, USL, workload class … over a metrics history file", load: () => import("./commands/detect") },
   rules: { summary: "evaluate Datalog rules (.dl) over facts (JSON) and explain why a fact holds", load: () => import("./commands/rules") },
 };

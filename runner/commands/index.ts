@@ -5,6 +5,7 @@
 import type { ImplementedCommandType } from "../../src/protocol";
 import { applyConfig } from "./apply-config";
 import type { CommandHandler } from "./context";
+import { createIndex, dropIndex, hypoIndexes } from "./indexes";
 import { readConfig } from "./read-config";
 import { resetConfig } from "./reset-config";
 
@@ -12,6 +13,9 @@ export const COMMAND_HANDLERS: { [T in ImplementedCommandType]: CommandHandler<T
   read_config: readConfig,
   apply_config: applyConfig,
   reset_config: resetConfig,
+  hypo_indexes: hypoIndexes,
+  create_index: createIndex,
+  drop_index: dropIndex,
 };
 
 export { CommandRefusal, type CommandContext, type CommandHandler } from "./context";
