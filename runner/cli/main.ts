@@ -19,6 +19,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   dev: { summary: "run the whole local stack (PostgreSQL, bridge, runner, Worker with cron)", load: () => import("./commands/dev") },
   runner: { summary: "start the on-host runner agent (signed commands on 127.0.0.1:7070)", load: () => import("./commands/runner") },
   "db-migrate": { summary: "apply migrations/ to DATABASE_URL (idempotent)", load: () => import("./commands/db-migrate") },
+  collect: { summary: "read metrics from a PostgreSQL: one raw sample, or --count N derived snapshots", load: () => import("./commands/collect") },
 };
 
 export function usage(): string {
