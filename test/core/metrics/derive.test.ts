@@ -10,7 +10,7 @@ import {
   type Snapshot,
   type StatementEntry,
 } from "../../../src/core/metrics";
-import { EntryAccumulator, populationStats, sample, statement, T0 } from "./fixtures";
+import { EntryAccumulator, populationStats, sample, statement, T0 } from "../../support/metrics-fixtures";
 
 const RATE_FIELDS = [
   "tps",

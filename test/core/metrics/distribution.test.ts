@@ -9,7 +9,7 @@ import {
   normalQuantile,
 } from "../../../src/core/metrics";
 import { mulberry32, normalDraws } from "../../../src/core/metrics/random";
-import { empiricalQuantile } from "./fixtures";
+import { empiricalQuantile } from "../../support/metrics-fixtures";
 
 describe("erfc and the normal distribution", () => {
   // Published values (Abramowitz & Stegun table 7.1; scipy.special.erfc to 16 digits).

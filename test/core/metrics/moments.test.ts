@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fromCumulative, meanOf, mergeMoments, stddevOf, windowBetween } from "../../../src/core/metrics";
-import { EntryAccumulator, populationStats } from "./fixtures";
+import { EntryAccumulator, populationStats } from "../../support/metrics-fixtures";
 
 const time = fc.double({ min: 0.001, max: 5_000, noNaN: true, noDefaultInfinity: true });
 

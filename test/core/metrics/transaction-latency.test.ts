@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildMixture, estimateTransactionLatency, lognormalFromMoments, mixtureQuantile } from "../../../src/core/metrics";
 import { mulberry32, normalDraws } from "../../../src/core/metrics/random";
-import { empiricalQuantile } from "./fixtures";
+import { empiricalQuantile } from "../../support/metrics-fixtures";
 
 const drawFrom = (meanMs: number, sdMs: number, gauss: () => number) => {
   const d = lognormalFromMoments(meanMs, sdMs);

@@ -3,7 +3,7 @@
  * accumulates counters the way PostgreSQL does, so windows can be checked against the
  * executions that actually happened.
  */
-import type { RawSample, StatementEntry } from "../../../src/core/metrics";
+import type { RawSample, StatementEntry } from "../../src/core/metrics";
 
 export const T0 = Date.parse("2026-03-01T12:00:00.000Z");
 
