@@ -34,30 +34,10 @@ import {
   type Statements,
   type WalStats,
 } from "../../src/core/metrics";
+import { CATALOG_KNOB_NAMES } from "../../src/core/knobs";
 
-/**
- * Settings read when the caller names none: the knobs pg2une tunes.
- * TODO(knobs): replace with CATALOG_KNOB_NAMES from src/core/knobs once it is on main.
- */
-export const DEFAULT_SETTING_NAMES: readonly string[] = [
-  "shared_buffers",
-  "effective_cache_size",
-  "work_mem",
-  "maintenance_work_mem",
-  "random_page_cost",
-  "max_connections",
-  "effective_io_concurrency",
-  "max_wal_size",
-  "min_wal_size",
-  "checkpoint_completion_target",
-  "checkpoint_timeout",
-  "wal_buffers",
-  "default_statistics_target",
-  "max_parallel_workers_per_gather",
-  "jit",
-  "bgwriter_lru_maxpages",
-  "bgwriter_delay",
-];
+/** Settings read when the caller names none: the knobs pg2une tunes. */
+export const DEFAULT_SETTING_NAMES: readonly string[] = CATALOG_KNOB_NAMES;
 
 /** Every collector query carries this comment, so its own statements are left out of the sample. */
 export const COLLECTOR_MARKER = "pg2une:collect";

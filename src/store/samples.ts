@@ -138,19 +138,28 @@ export interface PruneReport {
 }
 
 /**
- * Deletes samples and snapshots older than `days` before `now`, for every target. Per-query rows
- * go by their snapshot's sample id (the (target, sample_id, queryid) index), not by a scan.
+ * Deletes samples and snapshots older than `days` before `now`: for every target (the cron's
+ * retention), or for one when `target` is given. Per-query rows go by their snapshot's sample id
+ * (the (target, sample_id, queryid) index), not by a scan.
  */
-export async function pruneOlderThan(db: Db, days: number, now: Date = new Date()): Promise<PruneReport> {
+export async function pruneOlderThan(db: Db, days: number, now: Date = new Date(), opts: { target?: string } = {}): Promise<PruneReport> {
   if (!(days > 0)) throw new RangeError(`retention must be a positive number of days, got ${days}`);
   const cutoff = new Date(now.getTime() - days * 86_400_000);
+  const target = opts.target;
   return db.transaction(async (tx) => {
     const workload = await tx.execute(sql`
       delete from ${workloadSnapshots} w
       using ${systemSnapshots} s
-      where s.snapshot_time < ${cutoff.toISOString()} and w.target = s.target and w.sample_id = s.sample_id`);
-    const system = await tx.delete(systemSnapshots).where(lt(systemSnapshots.snapshotTime, cutoff)).returning({ id: systemSnapshots.id });
-    const raw = await tx.delete(rawSamples).where(lt(rawSamples.collectedAt, cutoff)).returning({ id: rawSamples.id });
+      where s.snapshot_time < ${cutoff.toISOString()} and w.target = s.target and w.sample_id = s.sample_id
+        ${target === undefined ? sql`` : sql`and s.target = ${target}`}`);
+    const system = await tx
+      .delete(systemSnapshots)
+      .where(and(lt(systemSnapshots.snapshotTime, cutoff), target === undefined ? undefined : eq(systemSnapshots.target, target)))
+      .returning({ id: systemSnapshots.id });
+    const raw = await tx
+      .delete(rawSamples)
+      .where(and(lt(rawSamples.collectedAt, cutoff), target === undefined ? undefined : eq(rawSamples.target, target)))
+      .returning({ id: rawSamples.id });
     return {
       cutoff: cutoff.toISOString(),
       rawSamples: raw.length,

@@ -13,6 +13,7 @@ export const LATEST_QUERY_ROWS = 20;
 
 export interface QueryRow {
   queryid: string;
+  snapshot_time: string;
   query: string | null;
   calls: number;
   total_exec_time_ms: number;
@@ -52,6 +53,7 @@ export async function latestSnapshot(db: Db, target: string): Promise<{ item: Me
     item: itemOf(row),
     queries: rows.map((q) => ({
       queryid: q.queryid,
+      snapshot_time: q.snapshotTime.toISOString(),
       query: q.query,
       calls: q.calls,
       total_exec_time_ms: q.totalExecTimeMs,

@@ -2,11 +2,10 @@
  * Storage and API of metrics inside workerd, against the real PostgreSQL started by the global
  * setup (through the Neon driver and the WebSocket bridge).
  */
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import worker from "../../src/index";
+import { runScheduledTick } from "../../src/scheduled";
 import { MetricsItemSchema, type RawSample } from "../../src/core/metrics";
 import { parseWorkerConfig } from "../../src/config";
 import { openDb, type DbHandle } from "../../src/store/db";
@@ -128,34 +127,32 @@ describe("storeSample", () => {
   });
 });
 
+// Test files run concurrently against one database, and retention deletes across targets: the
+// tests below only assert what no other file's prune can change (see foundation's cron tick).
 describe("retention", () => {
-  it("pruneOlderThan removes samples and snapshots older than the cutoff, keeps the rest", async () => {
+  it("pruneOlderThan removes samples, snapshots and per-query rows older than the cutoff, keeps the rest", async () => {
     const target = uniqueTarget("prune");
     const now = Date.now();
-    await storeSample(handle.db, target, at(target, now - 20 * 86_400_000, 10), "agent");
-    await storeSample(handle.db, target, at(target, now - 20 * 86_400_000 + 10_000, 20), "agent");
-    await storeSample(handle.db, target, at(target, now - MINUTE, 30), "agent");
-    await storeSample(handle.db, target, at(target, now - MINUTE + 10_000, 40), "agent");
-    expect((await rowsOf(target)).workload).toHaveLength(2); // the two 10 s windows
-    const report = await pruneOlderThan(handle.db, 14, new Date(now));
-    expect(report.rawSamples).toBeGreaterThanOrEqual(2);
-    expect(report.workloadSnapshots).toBeGreaterThanOrEqual(1);
+    const old = [at(target, now - 20 * 86_400_000, 10), at(target, now - 20 * 86_400_000 + 10_000, 20)];
+    const recent = [at(target, now - MINUTE, 30), at(target, now - MINUTE + 10_000, 40)];
+    for (const s of [...old, ...recent]) await storeSample(handle.db, target, s, "agent");
+    const report = await pruneOlderThan(handle.db, 14, new Date(now), { target });
+    expect(report.cutoff).toBe(new Date(now - 14 * 86_400_000).toISOString());
     const { raw, system, workload } = await rowsOf(target);
-    expect(raw.map((r) => r.collectedAt.getTime()).sort()).toEqual([now - MINUTE, now - MINUTE + 10_000]);
-    expect(system).toHaveLength(2);
-    expect(workload.map((w) => w.snapshotTime.getTime())).toEqual([now - MINUTE + 10_000]);
+    expect(raw.map((r) => r.sampleId).sort()).toEqual(recent.map((s) => s.sample_id).sort());
+    expect(system.map((r) => r.sampleId).sort()).toEqual(recent.map((s) => s.sample_id).sort());
+    expect(workload.map((w) => w.sampleId)).toEqual([recent[1]!.sample_id]); // the 10 s window; the first is "too_long"
   });
 
-  it("the cron tick prunes with RETENTION_DAYS (default 14)", async () => {
+  it("the cron tick prunes everything older than RETENTION_DAYS (default 14)", async () => {
     const target = uniqueTarget("cron");
-    const now = Date.now();
-    await storeSample(handle.db, target, at(target, now - 15 * 86_400_000, 10), "runner");
-    await storeSample(handle.db, target, at(target, now - 2 * MINUTE, 20), "runner");
-    const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ scheduledTime: now, cron: "* * * * *" }), env, ctx);
-    await waitOnExecutionContext(ctx);
-    const { raw } = await rowsOf(target);
-    expect(raw.map((r) => r.collectedAt.getTime())).toEqual([now - 2 * MINUTE]);
+    // A tick far in the past, so its cutoff cannot touch rows other test files are using.
+    const tick = Date.UTC(2020, 0, 15);
+    const stale = at(target, tick - 15 * 86_400_000, 10);
+    await storeSample(handle.db, target, stale, "runner");
+    const report = await runScheduledTick(env, tick);
+    expect(report.prune).toMatchObject({ cutoff: "2020-01-01T00:00:00.000Z" });
+    expect((await rowsOf(target)).raw).toEqual([]);
   });
 
   it("rejects a non-positive retention", async () => {
