@@ -35,7 +35,7 @@
  * the statements' execution time only (basis "statements_only") and runs low.
  */
 import { lognormalFromMoments, lognormalQuantile, normalQuantile, type Mixture } from "./distribution";
-import { mulberry32, normalDraws } from "./random";
+import { createRng } from "../random";
 
 /** Monte Carlo transactions per estimate. */
 export const TRANSACTION_DRAWS = 20_000;
@@ -84,8 +84,7 @@ interface Quantiles {
 
 /** Quantiles of c·Exp(1) + Σ_{i≤K} X_i, X_i from the mixture, by simulation. */
 function quantilesByMonteCarlo(mixture: Mixture, k: number, outsideMean: number): Quantiles {
-  const rng = mulberry32(LATENCY_SEED);
-  const gauss = normalDraws(rng);
+  const rng = createRng(LATENCY_SEED);
   const n = mixture.components.length;
   const mu = Float64Array.from(mixture.components, (c) => c.dist.mu);
   const sigma = Float64Array.from(mixture.components, (c) => c.dist.sigma);
@@ -94,13 +93,13 @@ function quantilesByMonteCarlo(mixture: Mixture, k: number, outsideMean: number)
   const fraction = k - whole;
   const draws = new Float64Array(TRANSACTION_DRAWS);
   for (let i = 0; i < TRANSACTION_DRAWS; i++) {
-    const statements = whole + (rng.next() < fraction ? 1 : 0);
-    let t = outsideMean > 0 ? -Math.log(1 - rng.next()) * outsideMean : 0;
+    const statements = whole + (rng.uniform() < fraction ? 1 : 0);
+    let t = outsideMean > 0 ? -Math.log(1 - rng.uniform()) * outsideMean : 0;
     for (let s = 0; s < statements; s++) {
-      const u = rng.next() * n;
+      const u = rng.uniform() * n;
       const slot = Math.min(n - 1, Math.floor(u));
       const j = u - slot < alias.probability[slot]! ? slot : alias.other[slot]!;
-      t += sigma[j] === 0 ? Math.exp(mu[j]!) : Math.exp(mu[j]! + sigma[j]! * gauss());
+      t += sigma[j] === 0 ? Math.exp(mu[j]!) : Math.exp(mu[j]! + sigma[j]! * rng.normal());
     }
     draws[i] = t;
   }

@@ -8,7 +8,7 @@ import {
   normalCdf,
   normalQuantile,
 } from "../../../src/core/metrics";
-import { mulberry32, normalDraws } from "../../../src/core/metrics/random";
+import { createRng } from "../../../src/core/random";
 import { empiricalQuantile } from "../../support/metrics-fixtures";
 
 describe("erfc and the normal distribution", () => {
@@ -57,8 +57,8 @@ describe("calls-weighted mixture quantiles (bisection on the mixture CDF)", () =
 
   it("agree with the quantiles of a large sample drawn from the same mixture", () => {
     const m = buildMixture(statements)!;
-    const rng = mulberry32(42);
-    const gauss = normalDraws(rng);
+    const rng = createRng(42);
+    const gauss = () => rng.normal();
     const draws: number[] = [];
     for (const s of statements) {
       const d = lognormalFromMoments(s.meanMs, s.stddevMs);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildMixture, estimateTransactionLatency, lognormalFromMoments, mixtureQuantile } from "../../../src/core/metrics";
-import { mulberry32, normalDraws } from "../../../src/core/metrics/random";
+import { createRng } from "../../../src/core/random";
 import { empiricalQuantile } from "../../support/metrics-fixtures";
 
 const drawFrom = (meanMs: number, sdMs: number, gauss: () => number) => {
@@ -29,10 +29,10 @@ describe("per-transaction latency estimate", () => {
     const mixture = buildMixture([{ calls: 1000, meanMs: 1, stddevMs: 0.5 }])!;
     const est = estimateTransactionLatency({ mixture, statementsPerTransaction: 1, meanTransactionMs: 3 })!;
     expect(est.mean).toBe(3);
-    const rng = mulberry32(11);
-    const gauss = normalDraws(rng);
+    const rng = createRng(11);
+    const gauss = () => rng.normal();
     const direct: number[] = [];
-    for (let i = 0; i < 200_000; i++) direct.push(drawFrom(1, 0.5, gauss) - Math.log(1 - rng.next()) * 2);
+    for (let i = 0; i < 200_000; i++) direct.push(drawFrom(1, 0.5, gauss) - Math.log(1 - rng.uniform()) * 2);
     for (const [p, got] of [
       [0.5, est.p50],
       [0.95, est.p95],
