@@ -22,7 +22,8 @@
  *   memoryless, and a constant (zero spread) is the least plausible choice. Measured against
  *   pgbench's per-transaction log (bench/metrics.ts, TPC-B-like, fsync on, a loaded 2-core
  *   machine), a constant c gave p95 at 0.45–0.62× and p99 at 0.50–0.81× of pgbench's; the
- *   exponential gives p50 0.86–1.06×, p95 0.91–1.01×, p99 0.95–1.03× per 10 s window. Where
+ *   exponential gave p50 0.82–1.06×, p95 0.90–1.19×, p99 0.77–1.11× per 10 s window over
+ *   three runs (18 windows). Where
  *   the outside time is really steady (one client, fsync-bound commits) the exponential
  *   overstates the tail, the safer error for a p99 gate.
  * - the sum of K draws has no closed form for a mixture, so its quantiles come from Monte Carlo
