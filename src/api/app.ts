@@ -9,8 +9,11 @@ import { openDb, type Db } from "../store/db";
 import { APP_NAME, VERSION } from "../version";
 import { requireApiToken } from "./auth";
 import { ApiError, type ErrorBody } from "./errors";
+import { registerConfigRoutes } from "./config";
 import { registerMetricsRoutes } from "./metrics";
+import { registerOptimizeRoutes } from "./optimize";
 import { registerStatusRoutes } from "./status";
+import { registerTargetRoutes } from "./targets";
 
 export interface AppVariables {
   config: WorkerConfig;
@@ -51,7 +54,10 @@ export function createApp(): App {
   app.use("/api/*", async (c, next) => (SIGNED_PATHS.has(c.req.path) ? next() : tokenCheck(c, next)));
 
   registerStatusRoutes(app);
+  registerTargetRoutes(app);
   registerMetricsRoutes(app);
+  registerOptimizeRoutes(app);
+  registerConfigRoutes(app);
 
   app.notFound((c) => c.json<ErrorBody>({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {

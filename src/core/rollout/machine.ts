@@ -87,7 +87,8 @@ export type RunInput =
   | { kind: "done"; stepKey: string; attempt: number; output: StepOutput }
   | { kind: "failed"; stepKey: string; attempt: number; error: StepError }
   /**
-   * The object was away (evicted, the host down) past the current step's deadline: a
+   * The object was away (evicted, the host down) past the current step's deadline (plus one
+   * resume-check interval, the normal delay of a resume after an eviction): a
    * measurement window with a hole that long proves nothing, and traffic may have been split
    * with nobody watching, so a forward step rolls back instead of carrying on.
    */
@@ -325,7 +326,7 @@ export function advance(state: RunState, input: RunInput, now: number): Transiti
   const s: RunState = { ...state, tries: state.tries + 1 };
   if (input.kind === "failed") return finish(onFailure(s, input.error, now, events), events);
   if (input.kind === "overdue") {
-    if (isRollbackStep(state.step) || state.deadline === null || now <= state.deadline) return finish(state, []);
+    if (isRollbackStep(state.step) || state.deadline === null || now <= state.deadline + state.timings.resumeCheckMs) return finish(state, []);
     const late = Math.round((now - state.deadline) / 1000);
     const reason = `the rollout was interrupted: ${stepKey(state.step)} resumed ${late} s after its deadline`;
     events.push({ kind: "error", state: state.phase, message: reason });
