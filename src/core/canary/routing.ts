@@ -1,0 +1,69 @@
+/**
+ * The routing layout pg2une puts into PgBouncer, as data: a read-write entry that only ever
+ * names the primary (writes never reach a standby canary), and a read-only entry whose host
+ * list has N slots, k of them the canary. The runner renders it into pgbouncer.ini.
+ *
+ * PgBouncer 1.18 gives a multi-host entry one port for all hosts, so primary and canary must
+ * listen on the same port at different addresses (e.g. 127.0.0.1 and 127.0.0.2).
+ *
+ * @example
+ *   routingLayout({ database: "app", primary: { host: "127.0.0.1", port: 5432 },
+ *                   canary: { host: "127.0.0.2", port: 5432 }, canaryPct: 50 }).readOnly.hosts;
+ */
+import { canarySlotCount, canarySlots, DEFAULT_SLOT_COUNT } from "./slots";
+
+/** The read-only entry is the client-facing database name plus this suffix. */
+export const READ_ONLY_SUFFIX = "_ro";
+
+export interface NodeAddress {
+  host: string;
+  port: number;
+}
+
+export interface RoutingInput {
+  /** Client-facing name of the read-write entry; the read-only one is `${database}_ro`. */
+  database: string;
+  /** The database on the servers; defaults to `database`. */
+  serverDatabase?: string;
+  primary: NodeAddress;
+  canary?: NodeAddress | undefined;
+  canaryPct: number;
+  slotCount?: number;
+}
+
+export interface RoutingLayout {
+  readWrite: { name: string; dbname: string; host: string; port: number };
+  readOnly: { name: string; dbname: string; hosts: string[]; port: number; poolSize: number; minPoolSize: number };
+  canaryPct: number;
+  /** k: canary slots in the read-only host list. */
+  canarySlots: number;
+  slotCount: number;
+}
+
+export class RoutingError extends Error {
+  override name = "RoutingError";
+}
+
+export function routingLayout(input: RoutingInput): RoutingLayout {
+  const slotCount = input.slotCount ?? DEFAULT_SLOT_COUNT;
+  const k = canarySlotCount(input.canaryPct, slotCount);
+  const { primary, canary } = input;
+  if (k > 0) {
+    if (!canary) throw new RoutingError(`canary_pct ${input.canaryPct} needs a canary, and none is running`);
+    if (canary.port !== primary.port) {
+      throw new RoutingError(
+        `canary port ${canary.port} differs from the primary's ${primary.port}: PgBouncer's multi-host entries share one port, so the canary must listen on the same port at another address`,
+      );
+    }
+    if (canary.host === primary.host) throw new RoutingError(`canary and primary have the same address ${primary.host}:${primary.port}`);
+  }
+  const dbname = input.serverDatabase ?? input.database;
+  const hosts = canarySlots(input.canaryPct, slotCount).map((slot) => (slot === "canary" ? canary!.host : primary.host));
+  return {
+    readWrite: { name: input.database, dbname, host: primary.host, port: primary.port },
+    readOnly: { name: `${input.database}${READ_ONLY_SUFFIX}`, dbname, hosts, port: primary.port, poolSize: slotCount, minPoolSize: slotCount },
+    canaryPct: input.canaryPct,
+    canarySlots: k,
+    slotCount,
+  };
+}
