@@ -66,7 +66,7 @@ export class MxcWorkloadFailedError extends MxcError {
 export class MxcTimeoutError extends MxcError {
   override name = "MxcTimeoutError";
   constructor(
-    readonly workloadId: string,
+    override readonly workloadId: string,
     readonly lastStatus: WorkloadStatus | undefined,
     timeoutMs: number,
   ) {
