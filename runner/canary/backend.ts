@@ -16,6 +16,8 @@ export interface LaunchRequest {
 
 export interface CanaryBackend {
   readonly kind: CanaryRecord["backend"];
+  /** Whether restart() works (postmaster-context settings need it). */
+  readonly canRestart: boolean;
   /** Brings up a hot standby of the primary and returns once it streams. */
   launch(req: LaunchRequest): Promise<CanaryRecord>;
   /** Restarts the canary's PostgreSQL (for settings whose context is postmaster). */

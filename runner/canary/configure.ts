@@ -69,7 +69,8 @@ export async function configureCanary(deps: ConfigureDeps, req: ConfigureRequest
   const primaryRows = await withClient(deps.primaryUrl, (c) => readSettings(c, names));
   const primaryValues = currentValues(primaryRows);
   const verdicts = new Map(validation.knobs.map((k) => [k.name, canaryTestability(k.name, k.value, primaryValues[k.name])]));
-  const toApply = validation.knobs.filter((k) => verdicts.get(k.name)!.apply);
+  const cannotRestart = new Set(deps.backend.canRestart ? [] : validation.knobs.filter((k) => k.restartRequired).map((k) => k.name));
+  const toApply = validation.knobs.filter((k) => verdicts.get(k.name)!.apply && !cannotRestart.has(k.name));
 
   await withClient(deps.canaryUrl, (c) => writeAll(c, toApply));
   const needsRestart = toApply.some((k) => k.restartRequired);
@@ -88,14 +89,19 @@ export async function configureCanary(deps: ConfigureDeps, req: ConfigureRequest
 
   const knobs: ConfiguredKnob[] = validation.knobs.map((k) => {
     const t = verdicts.get(k.name)!;
+    const why = cannotRestart.has(k.name)
+      ? `${k.name} needs a restart (context ${k.context}), which the ${deps.backend.kind} canary backend cannot do; not applied`
+      : t.verdict === "testable"
+        ? undefined
+        : t.why;
     return {
       name: k.name,
       value: k.rendered,
       context: k.context,
       verdict: t.verdict,
-      applied: t.apply,
+      applied: t.apply && !cannotRestart.has(k.name),
       inEffect: inEffect.has(k.name),
-      ...(t.verdict === "testable" ? {} : { why: t.why }),
+      ...(why === undefined ? {} : { why }),
     };
   });
   const notCanaryTestable = [...verdicts.values()].flatMap((t) => (t.verdict === "testable" ? [] : [{ name: t.name, verdict: t.verdict, why: t.why }]));

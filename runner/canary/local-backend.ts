@@ -58,6 +58,7 @@ export function localCanaryBackend(opts: LocalBackendOptions): CanaryBackend {
 
   return {
     kind: "local",
+    canRestart: true,
 
     async launch(req: LaunchRequest): Promise<LocalCanary> {
       const primary = parsePostgresUrl(req.primaryUrl);

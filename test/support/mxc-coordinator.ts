@@ -15,7 +15,14 @@ import { freePort } from "../../runner/net/ports";
 
 export type Behaviour =
   /** pending, starting …, then running with an ip after `pollsUntilRunning` GETs. */
-  | { kind: "boots"; pollsUntilRunning: number; ip?: string }
+  | {
+      kind: "boots";
+      pollsUntilRunning: number;
+      ip?: string;
+      /** Runs as the workload becomes running (a test can start a real server at its ip). */
+      onRunning?: (w: { id: string; ip: string; env: Record<string, string> }) => Promise<void>;
+      onStop?: (w: { id: string; ip: string | null }) => Promise<void>;
+    }
   /** starting, then failed with the coordinator's `error` message. */
   | { kind: "fails"; pollsUntilFailed: number; error: string }
   /** stays `starting` forever. */
@@ -98,18 +105,24 @@ export async function startFakeCoordinator(opts: { behaviours?: Record<string, B
     const w = match ? workloads.get(decodeURIComponent(match[1]!)) : undefined;
     if (match && !w) return send(404, { error: "Workload not found" });
     if (w && req.method === "GET" && !match![2]) {
-      advance(w);
+      try {
+        await advance(w);
+      } catch (err) {
+        w.status = "failed";
+        w.error = (err as Error).message;
+      }
       return send(200, { data: view(w) });
     }
     if (w && req.method === "POST" && match![2]) {
       if (w.status === "stopped" || w.status === "failed") return send(422, { error: "Workload is not in a stoppable state" });
       w.status = "stopped";
+      if (w.behaviour.kind === "boots" && w.behaviour.onStop) await w.behaviour.onStop({ id: w.id, ip: w.ip });
       return send(200, { data: view(w) });
     }
     return send(404, { error: "not found" });
   });
 
-  function advance(w: Stored): void {
+  async function advance(w: Stored): Promise<void> {
     if (w.status === "stopped" || w.status === "failed" || w.status === "running") return;
     w.polls += 1;
     const b = w.behaviour;
@@ -119,8 +132,10 @@ export async function startFakeCoordinator(opts: { behaviours?: Record<string, B
       w.status = w.polls >= b.pollsUntilFailed ? "failed" : "starting";
       if (w.status === "failed") w.error = b.error;
     } else if (w.polls >= b.pollsUntilRunning) {
+      const ip = b.ip ?? `127.0.0.${nextIp++}`;
+      if (b.onRunning) await b.onRunning({ id: w.id, ip, env: w.env });
       w.status = "running";
-      w.ip = b.ip ?? `127.0.0.${nextIp++}`;
+      w.ip = ip;
     } else {
       w.status = "starting";
     }
