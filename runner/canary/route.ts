@@ -142,7 +142,9 @@ export function router(service: CanaryService, traffic: TrafficControl, opts: Ro
   }
 
   /**
-   * Polls the pooler until the read-only pool holds exactly the layout's connections per node.
+   * Polls the pooler until every read-only pool that has clients holds exactly the layout's
+   * connections per node (PgBouncer keeps one pool per user, and maintains min_pool_size only
+   * while a pool has clients, so a pool without clients is left to fill when they come).
    * @returns true when refilled, false on timeout, or the reason the canary is down
    */
   async function waitForPool(l: RoutingLayout, timeoutMs: number, health?: () => Promise<string | undefined>): Promise<boolean | string> {
@@ -151,10 +153,15 @@ export function router(service: CanaryService, traffic: TrafficControl, opts: Ro
     const deadline = Date.now() + timeoutMs;
     let lastHealth = 0;
     for (;;) {
+      const users = (await traffic.pools()).filter((p) => p.database === l.readOnly.name && p.clients > 0).map((p) => p.user);
       const servers = (await traffic.servers()).filter((s) => s.database === l.readOnly.name);
-      const have = new Map<string, number>();
-      for (const s of servers) have.set(s.host, (have.get(s.host) ?? 0) + 1);
-      if (servers.length === l.slotCount && [...want].every(([h, n]) => have.get(h) === n)) return true;
+      const refilled = users.every((user) => {
+        const mine = servers.filter((s) => s.user === user);
+        const have = new Map<string, number>();
+        for (const s of mine) have.set(s.host, (have.get(s.host) ?? 0) + 1);
+        return mine.length === l.slotCount && [...want].every(([h, n]) => have.get(h) === n);
+      });
+      if (refilled) return true;
       if (Date.now() > deadline) return false;
       if (health && Date.now() - lastHealth > o.healthIntervalMs) {
         lastHealth = Date.now();

@@ -7,6 +7,7 @@ import type { RoutingLayout } from "../../src/core/canary";
 
 export interface ServerConnection {
   database: string;
+  user: string;
   host: string;
   port: number;
   state: string;
@@ -23,6 +24,15 @@ export interface TrafficControl {
   resume(databases: readonly string[]): Promise<void>;
   /** The pooler's server connections (PgBouncer: SHOW SERVERS). */
   servers(): Promise<ServerConnection[]>;
+  /** Pools (one per database and user) with their client counts (PgBouncer: SHOW POOLS). */
+  pools(): Promise<PoolClients[]>;
+}
+
+export interface PoolClients {
+  database: string;
+  user: string;
+  /** Clients connected to the pool (active + waiting). */
+  clients: number;
 }
 
 export class PauseTimeoutError extends Error {
