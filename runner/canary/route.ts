@@ -10,7 +10,7 @@
  * answering, every slot goes back to the primary at once and the result says so
  * (`routedBack`). A watchdog (./watchdog) does the same between commands.
  */
-import { computeCanaryShare, plannedCanaryShare, routingLayout, STATEMENT_CALLS_QUERY, StatementCallsRowSchema, type CanaryShare, type RoutingLayout, type StatementCallsRow } from "../../src/core/canary";
+import { computeCanaryShare, plannedCanaryShare, poolMatchesLayout, routingLayout, STATEMENT_CALLS_QUERY, StatementCallsRowSchema, type CanaryShare, type RoutingLayout, type StatementCallsRow } from "../../src/core/canary";
 import { sleep } from "../postgres/cluster";
 import type { CanaryService } from "./service";
 import { answers, parsePostgresUrl, query } from "./sql";
@@ -148,19 +148,10 @@ export function router(service: CanaryService, traffic: TrafficControl, opts: Ro
    * @returns true when refilled, false on timeout, or the reason the canary is down
    */
   async function waitForPool(l: RoutingLayout, timeoutMs: number, health?: () => Promise<string | undefined>): Promise<boolean | string> {
-    const want = new Map<string, number>();
-    for (const h of l.readOnly.hosts) want.set(h, (want.get(h) ?? 0) + 1);
     const deadline = Date.now() + timeoutMs;
     let lastHealth = 0;
     for (;;) {
-      const users = (await traffic.pools()).filter((p) => p.database === l.readOnly.name && p.clients > 0).map((p) => p.user);
-      const servers = (await traffic.servers()).filter((s) => s.database === l.readOnly.name);
-      const refilled = users.every((user) => {
-        const mine = servers.filter((s) => s.user === user);
-        const have = new Map<string, number>();
-        for (const s of mine) have.set(s.host, (have.get(s.host) ?? 0) + 1);
-        return mine.length === l.slotCount && [...want].every(([h, n]) => have.get(h) === n);
-      });
+      const refilled = poolMatchesLayout(l, await traffic.pools(), await traffic.servers());
       if (refilled) return true;
       if (Date.now() > deadline) return false;
       if (health && Date.now() - lastHealth > o.healthIntervalMs) {

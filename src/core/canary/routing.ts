@@ -67,3 +67,33 @@ export function routingLayout(input: RoutingInput): RoutingLayout {
     slotCount,
   };
 }
+
+export interface PoolServer {
+  database: string;
+  user: string;
+  host: string;
+}
+
+export interface PoolWithClients {
+  database: string;
+  user: string;
+  clients: number;
+}
+
+/**
+ * Has the read-only entry's pool been refilled to the layout? Every (database, user) pool that
+ * has clients must hold exactly N server connections, k of them to the canary (PgBouncer keeps
+ * one pool per user and maintains min_pool_size only while a pool has clients; a pool without
+ * clients fills when they come).
+ */
+export function poolMatchesLayout(layout: RoutingLayout, pools: readonly PoolWithClients[], servers: readonly PoolServer[]): boolean {
+  const want = new Map<string, number>();
+  for (const h of layout.readOnly.hosts) want.set(h, (want.get(h) ?? 0) + 1);
+  const users = pools.filter((p) => p.database === layout.readOnly.name && p.clients > 0).map((p) => p.user);
+  return users.every((user) => {
+    const mine = servers.filter((s) => s.database === layout.readOnly.name && s.user === user);
+    const have = new Map<string, number>();
+    for (const s of mine) have.set(s.host, (have.get(s.host) ?? 0) + 1);
+    return mine.length === layout.slotCount && [...want].every(([h, n]) => have.get(h) === n);
+  });
+}
