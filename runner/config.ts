@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { KnobNameSchema } from "../src/protocol";
 
 export const DEFAULT_RUNNER_PORT = 7070;
 export const DEFAULT_RUNNER_HOST = "127.0.0.1";
@@ -16,6 +17,17 @@ export const RunnerConfigSchema = z.object({
   targetUrl: z.string().min(1).optional(),
   /** "id:base64secret,id2:base64secret2" — several keys may be active (rotation). */
   keys: z.string().default(""),
+  /**
+   * Settings outside the knob catalog, or protected ones (fsync, wal_level …), that this
+   * runner's operator allows pg2une to change: exact names, comma-separated or a JSON array.
+   */
+  allowKnobs: z
+    .union([z.array(z.string()), z.string()])
+    .default([])
+    .transform((v) => (typeof v === "string" ? v.split(",") : v).map((s) => s.trim()).filter((s) => s !== ""))
+    .pipe(z.array(KnobNameSchema)),
+  /** Overrides every command's own timeout (ms); unset = each command's default. */
+  commandTimeoutMs: z.coerce.number().int().min(100).max(3_600_000).optional(),
 });
 
 export type RunnerConfig = z.output<typeof RunnerConfigSchema>;
@@ -27,6 +39,8 @@ const ENV_KEYS: Record<string, keyof RunnerConfigInput> = {
   PG2UNE_RUNNER_STATE_DIR: "stateDir",
   TARGET_POSTGRES_URL: "targetUrl",
   PG2UNE_RUNNER_KEYS: "keys",
+  PG2UNE_RUNNER_ALLOW_KNOBS: "allowKnobs",
+  PG2UNE_RUNNER_COMMAND_TIMEOUT_MS: "commandTimeoutMs",
 };
 
 export function loadRunnerConfig(opts: {

@@ -18,7 +18,9 @@ interface CommandEntry {
 export const COMMANDS: Record<string, CommandEntry> = {
   dev: { summary: "run the whole local stack (PostgreSQL, bridge, runner, Worker with cron)", load: () => import("./commands/dev") },
   runner: { summary: "start the on-host runner agent (signed commands on 127.0.0.1:7070)", load: () => import("./commands/runner") },
+  send: { summary: "sign a command, send it to a runner, verify and print the answer", load: () => import("./commands/send") },
   "db-migrate": { summary: "apply migrations/ to DATABASE_URL (idempotent)", load: () => import("./commands/db-migrate") },
+  detect: { summary: "run CUSUM, E-Divisive, USL, workload class … over a metrics history file", load: () => import("./commands/detect") },
 };
 
 export function usage(): string {

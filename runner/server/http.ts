@@ -14,7 +14,14 @@ export interface RunningRunner {
   close(): Promise<void>;
 }
 
-export type RouteHandler = (req: IncomingMessage, body: Buffer) => Promise<{ status: number; headers?: Record<string, string>; body: unknown }>;
+export interface RouteResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** A string is sent as it is (signed responses must go out byte for byte); anything else as JSON. */
+  body: unknown;
+}
+
+export type RouteHandler = (req: IncomingMessage, body: Buffer) => Promise<RouteResponse>;
 
 export async function startRunnerServer(config: RunnerConfig, routes: Record<string, RouteHandler> = {}): Promise<RunningRunner> {
   const startedAt = Date.now();
@@ -36,7 +43,16 @@ export async function startRunnerServer(config: RunnerConfig, routes: Record<str
       send(res, 404, { error: `no route for ${req.method} ${path}` });
       return;
     }
-    const body = await readBody(req);
+    let body: Buffer;
+    try {
+      body = await readBody(req);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        send(res, 413, { ok: false, error: err.message, reason: "body_too_large" }, { connection: "close" });
+        return;
+      }
+      throw err;
+    }
     const result = await handler(req, body);
     send(res, result.status, result.body, result.headers);
   }
@@ -61,7 +77,12 @@ export async function startRunnerServer(config: RunnerConfig, routes: Record<str
   };
 }
 
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Commands are small JSON documents; anything larger is refused before it is buffered. */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+class BodyTooLargeError extends Error {
+  override name = "BodyTooLargeError";
+}
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -70,8 +91,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new Error("request body too large"));
-        req.destroy();
+        reject(new BodyTooLargeError(`request body is larger than ${MAX_BODY_BYTES} bytes`));
+        req.pause();
         return;
       }
       chunks.push(chunk);

@@ -1,16 +1,18 @@
 /**
  * `pg2une runner [--config file] [--host H] [--port N] [--state-dir D]`: the on-host agent.
- * Env: TARGET_POSTGRES_URL, PG2UNE_RUNNER_KEYS, PG2UNE_RUNNER_PORT, PG2UNE_RUNNER_STATE_DIR.
+ * Env: TARGET_POSTGRES_URL, PG2UNE_RUNNER_KEYS, PG2UNE_RUNNER_PORT, PG2UNE_RUNNER_STATE_DIR,
+ * PG2UNE_RUNNER_ALLOW_KNOBS, PG2UNE_RUNNER_COMMAND_TIMEOUT_MS.
  */
-import { mkdirSync } from "node:fs";
 import { z } from "zod";
 import { loadRunnerConfig } from "../../config";
-import { startRunnerServer } from "../../server/http";
+import { startRunner } from "../../server/runner";
 import { log } from "../../server/log";
 import { CliError, parseCommandArgs } from "../io";
 
 const USAGE = `Usage: pg2une runner [--config file.json] [--host 127.0.0.1] [--port 7070] [--state-dir .pg2une/runner]
-Env: TARGET_POSTGRES_URL, PG2UNE_RUNNER_KEYS (id:base64secret,...), PG2UNE_RUNNER_HOST, PG2UNE_RUNNER_PORT, PG2UNE_RUNNER_STATE_DIR`;
+Env: TARGET_POSTGRES_URL, PG2UNE_RUNNER_KEYS (id:base64secret,...), PG2UNE_RUNNER_HOST, PG2UNE_RUNNER_PORT,
+     PG2UNE_RUNNER_STATE_DIR, PG2UNE_RUNNER_ALLOW_KNOBS (name,...), PG2UNE_RUNNER_COMMAND_TIMEOUT_MS
+Takes signed commands on POST /v1/commands; GET /healthz is open and says nothing secret.`;
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes("--help")) {
@@ -38,17 +40,16 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     throw new CliError((err as Error).message);
   }
-  mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-  let server;
+  let runner;
   try {
-    server = await startRunnerServer(config);
+    runner = await startRunner(config);
   } catch (err) {
     throw new CliError((err as Error).message, 1);
   }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log("info", "runner_stopping", { signal });
-      void server.close().then(resolve);
+      void runner.close().then(resolve);
     };
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
