@@ -32,6 +32,8 @@ const LOCATION_SETTINGS = new Set(["data_directory", "config_file", "hba_file", 
 
 export interface LocalBackendOptions {
   stateDir: string;
+  /** Where canaries' directories go; default <stateDir>/canaries. */
+  canaryDir?: string | undefined;
   /** How long a started canary may take to stream from the primary. */
   streamingTimeoutMs?: number;
 }
@@ -40,7 +42,7 @@ export interface LocalBackendOptions {
 const started = new Map<string, RunningPostgres>();
 
 export function localCanaryBackend(opts: LocalBackendOptions): CanaryBackend {
-  const root = join(opts.stateDir, "canaries");
+  const root = opts.canaryDir ?? join(opts.stateDir, "canaries");
 
   async function start(canary: LocalCanary, primaryUrl?: string): Promise<void> {
     const server = await startPostgres({
@@ -80,7 +82,7 @@ export function localCanaryBackend(opts: LocalBackendOptions): CanaryBackend {
           { timeoutMs: BASEBACKUP_TIMEOUT_MS },
         ).catch((err: Error) => {
           throw new CanaryBackendError(
-            `${err.message}${/Permission denied|could not create directory/.test(err.message) ? ` (the postgres OS user must be able to reach ${dir})` : ""}`,
+            `${err.message}${/Permission denied|could not create directory/.test(err.message) ? ` (the postgres OS user must be able to reach ${dir}: make its parent directories traversable, or set PG2UNE_CANARY_DIR to a directory it can reach)` : ""}`,
           );
         });
         await writeConfigFilesIfAbsent(req.primaryUrl, canary.dataDir);

@@ -51,7 +51,7 @@ export interface RouteResult {
 }
 
 export interface Router {
-  route(canaryPct: number): Promise<RouteResult>;
+  route(canaryPct: number, overrides?: { measureWindowMs?: number | undefined }): Promise<RouteResult>;
   /** Every read-only slot to the primary now; idempotent and serialized. */
   routeAllToPrimary(reason: string): Promise<void>;
   layout(canaryPct: number): RoutingLayout;
@@ -74,14 +74,14 @@ export function router(service: CanaryService, traffic: TrafficControl, opts: Ro
 
   const applyLayout = async (l: RoutingLayout) => {
     await traffic.apply(l);
-    service.update({ routing: { canaryPct: l.canaryPct, canarySlots: l.canarySlots, at: new Date().toISOString() } });
+    await service.update({ routing: { canaryPct: l.canaryPct, canarySlots: l.canarySlots, at: new Date().toISOString() } });
   };
 
   const routeAllToPrimary = (reason: string) =>
     serialized(async () => {
       const fromPct = service.state().routing?.canaryPct ?? 0;
       await applyLayout(layout(0));
-      if (fromPct > 0) service.update({ routedBack: { at: new Date().toISOString(), reason, fromPct } });
+      if (fromPct > 0) await service.update({ routedBack: { at: new Date().toISOString(), reason, fromPct } });
     });
 
   const canaryDown = async (): Promise<string | undefined> => {
@@ -90,7 +90,8 @@ export function router(service: CanaryService, traffic: TrafficControl, opts: Ro
     return (await answers(service.canaryUrl(), o.healthTimeoutMs)) ? undefined : `canary ${canary.host}:${canary.port} stopped answering`;
   };
 
-  async function route(canaryPct: number): Promise<RouteResult> {
+  async function route(canaryPct: number, overrides: { measureWindowMs?: number | undefined } = {}): Promise<RouteResult> {
+    const measureWindowMs = overrides.measureWindowMs ?? o.measureWindowMs;
     const l = layout(canaryPct);
     const base = { canaryPct, canarySlots: l.canarySlots, slotCount: l.slotCount, plannedShare: plannedCanaryShare(canaryPct, l.slotCount) };
     const backOut = async (reason: string): Promise<RouteResult> => {
@@ -123,8 +124,8 @@ export function router(service: CanaryService, traffic: TrafficControl, opts: Ro
       return backOut(`canary stopped answering during the measurement (${(err as Error).message})`);
     }
     const t0 = Date.now();
-    while (Date.now() - t0 < o.measureWindowMs) {
-      await sleep(Math.min(o.healthIntervalMs, o.measureWindowMs - (Date.now() - t0)));
+    while (Date.now() - t0 < measureWindowMs) {
+      await sleep(Math.min(o.healthIntervalMs, measureWindowMs - (Date.now() - t0)));
       if (l.canarySlots > 0) {
         const down = await canaryDown();
         if (down) return backOut(`${down} during the measurement at ${canaryPct} %`);

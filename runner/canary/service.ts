@@ -55,6 +55,12 @@ export function canaryService(deps: CanaryServiceDeps) {
   const state = rolloutState(deps.stateDir);
   const read = (): RolloutState => state.read() ?? {};
   const update = (patch: Partial<RolloutState>) => state.write({ ...read(), ...patch });
+  /** Removes keys (writing `undefined` would not survive JSON anyway, but say so). */
+  const clear = (...keys: Array<keyof RolloutState>) => {
+    const next = { ...read() };
+    for (const k of keys) delete next[k];
+    return state.write(next);
+  };
 
   const primaryUrl = (s: RolloutState = read()) => (s.primary ? withHost(deps.targetUrl, s.primary.host, s.primary.port) : deps.targetUrl);
   const nodeUrl = (c: { host: string; port: number }) => withHost(deps.targetUrl, c.host, c.port);
@@ -70,6 +76,7 @@ export function canaryService(deps: CanaryServiceDeps) {
   const service = {
     state: read,
     update,
+    clear,
     primaryUrl,
     /** The current primary's address (moves at switchover). */
     primary(): { host: string; port: number } {
@@ -97,7 +104,7 @@ export function canaryService(deps: CanaryServiceDeps) {
         await service.teardown("the previous canary stopped answering");
       }
       const canary = await deps.backend.launch({ primaryUrl: primaryUrl(), host: deps.canaryHost });
-      update({ canary, canaryLaunchedAt: new Date().toISOString() });
+      await update({ canary, canaryLaunchedAt: new Date().toISOString() });
       return { canary: view(read())!, launched: true, launchMs: Date.now() - t0 };
     },
 
@@ -118,8 +125,7 @@ export function canaryService(deps: CanaryServiceDeps) {
       }
       await deps.backend.teardown(s.canary);
       const tornDown = view(s)!;
-      const { canary: _c, canaryLaunchedAt: _l, ...rest } = read();
-      state.write(rest);
+      await clear("canary", "canaryLaunchedAt");
       return { tornDown, routedBack };
     },
 

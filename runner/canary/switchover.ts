@@ -136,12 +136,8 @@ export async function switchover(service: CanaryService, traffic: TrafficControl
   await timed("repoint_reload", () => traffic.apply(layout));
   await timed("resume", () => traffic.resume(entries));
   const pauseMs = Date.now() - pausedAt;
-  service.update({
-    primary: newPrimary,
-    canary: undefined,
-    canaryLaunchedAt: undefined,
-    routing: { canaryPct: 0, canarySlots: 0, at: new Date().toISOString() },
-  });
+  await service.update({ primary: newPrimary, routing: { canaryPct: 0, canarySlots: 0, at: new Date().toISOString() } });
+  await service.clear("canary", "canaryLaunchedAt");
 
   // The promoted node still carries the primary_conninfo pg_basebackup -R wrote: remove it.
   await timed("clear_primary_conninfo", async () => {
@@ -159,7 +155,7 @@ export async function switchover(service: CanaryService, traffic: TrafficControl
       former.error = (err as Error).message;
     }
   }
-  service.update({ formerPrimary: { ...oldPrimary, dataDir, role: former.role } });
+  await service.update({ formerPrimary: { ...oldPrimary, dataDir, role: former.role } });
   return { newPrimary, pauseMs, shutdownCheckpointLsn: lsn, replayedLsn: replayed, formerPrimary: former, steps };
 }
 

@@ -109,7 +109,7 @@ export async function ensureInfrastructure(deps: InfrastructureDeps, wait: WaitO
     const deployed = !workload;
     if (!workload) {
       workload = await mxc.createWorkload(microvmWorkload(INFRA_ROLES[part], arch, env));
-      state.write({ ...(state.read() ?? {}), [part]: { workloadId: workload.id } });
+      await state.write({ ...(state.read() ?? {}), [part]: { workloadId: workload.id } });
     }
     return partStatus(await mxc.waitUntilRunning(workload.id, wait), deployed);
   };

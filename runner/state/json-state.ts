@@ -1,21 +1,22 @@
 /**
  * A small JSON document in the runner's state dir, validated with zod on every read and
- * replaced atomically on every write (temp file + fsync + rename), so a crash never leaves a
- * half-written file that the next start would misread.
+ * replaced durably on every write (./durable-file), so a crash never leaves a half-written
+ * file that the next start would misread.
  *
  * @example
- *   const store = jsonState(join(stateDir, "canary.json"), CanaryStateSchema);
+ *   const store = jsonState(join(stateDir, "rollout.json"), RolloutStateSchema);
  *   const state = store.read(); // undefined when absent
- *   store.write({ ...state, canaryPct: 25 });
+ *   await store.write({ ...state, routing });
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import type { z } from "zod";
+import { writeFileDurably } from "./durable-file";
 
 export interface JsonState<T> {
   readonly path: string;
   read(): T | undefined;
-  write(value: T): void;
+  write(value: T): Promise<void>;
   remove(): void;
 }
 
@@ -37,25 +38,12 @@ export function jsonState<S extends z.ZodType>(path: string, schema: S): JsonSta
       }
       return parsed.data;
     },
-    write(value) {
-      writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+    async write(value) {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      await writeFileDurably(path, `${JSON.stringify(value, null, 2)}\n`);
     },
     remove() {
       rmSync(path, { force: true });
     },
   };
-}
-
-/** Replace `path` with `content` atomically (same directory temp file, fsync, rename). */
-export function writeFileAtomic(path: string, content: string, mode = 0o600): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const fd = openSync(tmp, "w", mode);
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
 }
