@@ -4,5 +4,10 @@
 import { register } from "tsx/esm/api";
 
 register();
+// `pg2une … | head` closes the pipe early: that is not an error worth a stack trace.
+process.stdout.on("error", (err) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw err;
+});
 const { main } = await import("../cli/main.ts");
 process.exitCode = await main(process.argv.slice(2));

@@ -99,6 +99,11 @@ export interface StartOptions {
   overrides?: Record<string, string>;
   /** How long to wait for the server to accept connections. */
   readyTimeoutMs?: number;
+  /**
+   * Own process group: a terminal's Ctrl-C then reaches only our process, which shuts the
+   * children down in order (the dev stack). Default false.
+   */
+  detached?: boolean;
 }
 
 export interface RunningPostgres {
@@ -132,7 +137,7 @@ export async function startPostgres(opts: StartOptions, bins: PostgresBinaries =
   const logFd = openSync(logFile, "a");
   const child: ChildProcess = spawn(bins.path("postgres"), args, {
     stdio: ["ignore", logFd, logFd],
-    detached: false,
+    detached: opts.detached ?? false,
     ...(user ?? {}),
   });
   closeSync(logFd);

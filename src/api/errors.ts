@@ -4,7 +4,6 @@
  */
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { z } from "zod";
 
 export interface ErrorBody {
   error: string;
@@ -17,14 +16,6 @@ export class ApiError extends HTTPException {
     super(status, { message });
     this.details = details;
   }
-}
-
-/** zod issues as [{path: "a.b[0]", message}] so a client sees which field is wrong. */
-export function describeZodIssues(error: z.ZodError): Array<{ path: string; message: string }> {
-  return error.issues.map((issue) => ({
-    path: issue.path.map((p) => (typeof p === "number" ? `[${p}]` : String(p))).join(".").replace(/\.\[/g, "["),
-    message: issue.message,
-  }));
 }
 
 export function badRequest(message: string, details?: unknown): ApiError {

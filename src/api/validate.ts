@@ -3,12 +3,13 @@
  */
 import type { Context } from "hono";
 import type { z } from "zod";
-import { badRequest, describeZodIssues } from "./errors";
+import { describeIssues } from "../protocol/errors";
+import { badRequest } from "./errors";
 
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const details = describeZodIssues(parsed.error);
+    const details = describeIssues(parsed.error.issues);
     const first = details[0];
     throw badRequest(`invalid ${what}${first ? `: ${first.path || "(root)"}: ${first.message}` : ""}`, details);
   }

@@ -6,9 +6,10 @@
 import { mkdtempSync, rmSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
+import type { PostgresBinaries } from "../../runner/postgres/binaries";
 import { initCluster, startPostgres, type RunningPostgres } from "../../runner/postgres/cluster";
 import { freePort } from "../../runner/net/ports";
+import { runSql } from "../../runner/postgres/sql";
 
 export interface TestCluster extends RunningPostgres {
   /** Run SQL on a fresh connection (database defaults to postgres) and return the rows. */
@@ -23,6 +24,8 @@ export interface TestClusterOptions {
   port?: number;
   /** Skip fsync for speed; tests that measure performance leave this on. Default true. */
   fast?: boolean;
+  /** A particular PostgreSQL installation (default: findPostgresBinaries()). */
+  bins?: PostgresBinaries;
 }
 
 const live = new Set<TestCluster>();
@@ -41,13 +44,16 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
   chmodSync(root, 0o755);
   const dataDir = join(root, "data");
   const fast = opts.fast ?? true;
-  initCluster({
-    dataDir,
-    settings: { ...(fast ? { fsync: "off", synchronous_commit: "off", full_page_writes: "off" } : {}), ...opts.settings },
-  });
+  initCluster(
+    {
+      dataDir,
+      settings: { ...(fast ? { fsync: "off", synchronous_commit: "off", full_page_writes: "off" } : {}), ...opts.settings },
+    },
+    opts.bins,
+  );
   const host = opts.host ?? "127.0.0.1";
   const port = opts.port ?? (await freePort(host));
-  const server = await startPostgres({ dataDir, port, host, logFile: join(root, "server.log") });
+  const server = await startPostgres({ dataDir, port, host, logFile: join(root, "server.log") }, opts.bins);
   await runSql(server.url(), "create extension if not exists pg_stat_statements");
   const cluster: TestCluster = {
     pid: server.pid,
@@ -72,17 +78,4 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
   return cluster;
 }
 
-export async function runSql<T extends Record<string, unknown> = Record<string, unknown>>(
-  url: string,
-  sql: string,
-  params: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const result = await client.query(sql, params);
-    return result.rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+export { runSql };

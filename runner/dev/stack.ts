@@ -1,0 +1,256 @@
+/**
+ * The whole local stack, in start order:
+ *   preflight → PostgreSQL (target + pg2une db, migrated) → WebSocket→TCP bridge → runner →
+ *   PgBouncer (when installed) → Worker (wrangler dev) → cron trigger.
+ * `stop()` goes the other way; every child is stopped by its PID / process group and waited for.
+ * If a child dies on its own, `failed` resolves with its name so the caller can stop the rest.
+ */
+import { mkdirSync } from "node:fs";
+import { totalmem } from "node:os";
+import { join } from "node:path";
+import { startBridge, type RunningBridge } from "../bridge/ws-tcp-bridge";
+import { findPostgresBinaries, type PostgresBinaries } from "../postgres/binaries";
+import { giveToPostgres } from "../postgres/cluster";
+import { pgbouncerConfig } from "../pgbouncer/config";
+import { findPgbouncer, startPgbouncer, type RunningPgbouncer } from "../pgbouncer/process";
+import { RW_ENTRY, routingDatabases } from "../pgbouncer/routing";
+import { spawnChild, type ManagedChild } from "./children";
+import { startCron, type CronTrigger } from "./cron";
+import { devLayout, type DevLayout } from "./layout";
+import { flagFor, DEV_DEFAULTS, type DevOptions } from "./options";
+import type { DevOutput } from "./output";
+import { startDevPostgres, TARGET_DATABASE, type DevPostgres } from "./postgres";
+import { checkPortsFree, checkPostgresUserCanReach, type PortClaim } from "./preflight";
+import { recoverAndClaim, type StateFile } from "./recovery";
+import { firstKeyId, loadApiToken, loadRunnerKeys } from "./secrets";
+import { tailFile, type Tail } from "./tail";
+import { REPO_ROOT, startWrangler, writeWorkerEnv } from "./worker";
+
+export const DEV_HOST = "127.0.0.1";
+/** wrangler bundles and boots workerd; on a busy 2-core machine this takes a while. */
+export const API_READY_TIMEOUT_MS = 90_000;
+export const RUNNER_READY_TIMEOUT_MS = 30_000;
+const WORKER_STOP_GRACE_MS = 10_000;
+const RUNNER_STOP_GRACE_MS = 5_000;
+
+export interface DevStackInfo {
+  apiUrl: string;
+  apiToken: string;
+  apiTokenFrom: string;
+  runnerUrl: string;
+  targetUrl: string;
+  databaseUrl: string;
+  pgbouncerUrl?: string;
+  bridgeUrl: string;
+  postgres: { bindir: string; major: number; source: string; dataDir: string; created: boolean; migrationsApplied: number };
+  pids: Record<string, number>;
+  layout: DevLayout;
+}
+
+export interface DevStack {
+  info: DevStackInfo;
+  /** Resolves with the name of a child that exited on its own (the stack is then broken). */
+  failed: Promise<string>;
+  stop(): Promise<void>;
+}
+
+export class DevStackError extends Error {
+  override name = "DevStackError";
+}
+
+/** Raised when `abort` fires during start-up (Ctrl-C while waiting); everything started is stopped. */
+export class DevStackAborted extends Error {
+  override name = "DevStackAborted";
+}
+
+export async function startDevStack(options: DevOptions, output: DevOutput, abort?: AbortSignal): Promise<DevStack> {
+  const say = (msg: string) => output.line("dev", msg);
+  const layout = devLayout(options.dir);
+  mkdirSync(layout.root, { recursive: true, mode: 0o755 });
+  const cleanup: Array<{ name: string; stop: () => Promise<void> }> = [];
+  let state: StateFile | undefined;
+  let tail: Tail | undefined;
+  let cron: CronTrigger | undefined;
+  const watched: ManagedChild[] = [];
+
+  const stopAll = async () => {
+    cron?.stop();
+    for (const step of cleanup.reverse()) {
+      try {
+        await step.stop();
+      } catch (err) {
+        output.line("dev", `stopping ${step.name} failed: ${(err as Error).message}`, "stderr");
+      }
+    }
+    cleanup.length = 0;
+    tail?.stop();
+    state?.remove();
+  };
+
+  const checkAbort = () => {
+    if (abort?.aborted) throw new DevStackAborted("stopped during start-up");
+  };
+  try {
+    state = await recoverAndClaim(layout.stateFile, layout.pgData, say);
+    const bins: PostgresBinaries = findPostgresBinaries();
+    checkPostgresUserCanReach(layout.root, "the state dir", "use --dir / PG2UNE_DEV_DIR on a path it can reach, e.g. /var/tmp/pg2une");
+    checkPostgresUserCanReach(bins.path("postgres"), "the PostgreSQL binary", "set PG_BIN to a PostgreSQL bin directory it can reach");
+    const pgbouncerBinary = options.pgbouncer ? findPgbouncer() : undefined;
+    if (options.pgbouncer && !pgbouncerBinary) say("PgBouncer is not installed; starting without it (Debian: apt-get install pgbouncer)");
+
+    const claims: PortClaim[] = [
+      { port: options.apiPort, what: `the API (${flagFor("apiPort")})` },
+      { port: options.runnerPort, what: `the runner (${flagFor("runnerPort")})` },
+      { port: options.pgPort, what: `PostgreSQL (${flagFor("pgPort")})` },
+      { port: options.bridgePort, what: `the WebSocket bridge (${flagFor("bridgePort")})` },
+    ];
+    if (pgbouncerBinary) claims.push({ port: options.pgbouncerPort, what: `PgBouncer (${flagFor("pgbouncerPort")})` });
+    await checkPortsFree(DEV_HOST, claims);
+
+    const apiToken = loadApiToken(layout.apiToken);
+    const runnerKeys = loadRunnerKeys(layout.runnerKeys);
+
+    // PostgreSQL: target + pg2une's own database.
+    say(`PostgreSQL ${bins.major} from ${bins.source} (${bins.bindir}), data in ${layout.pgData}`);
+    tail = tailFile(layout.pgLog, (line) => output.line("postgres", line));
+    const pg: DevPostgres = await startDevPostgres({ dataDir: layout.pgData, logFile: layout.pgLog, port: options.pgPort, host: DEV_HOST, bins });
+    cleanup.push({ name: "postgres", stop: () => pg.server.stop("fast") });
+    state.addChild("postgres", pg.server.pid);
+    say(`PostgreSQL ${pg.created ? "initialized and " : ""}started (pid ${pg.server.pid}); migrations: ${pg.migrations.applied} applied now, ${pg.migrations.total} in total`);
+
+    checkAbort();
+    // The bridge lets the Worker's Neon driver reach it.
+    let bridge: RunningBridge;
+    try {
+      bridge = await startBridge({ host: DEV_HOST, port: options.bridgePort });
+    } catch (err) {
+      throw new DevStackError(`the WebSocket bridge could not listen on ${DEV_HOST}:${options.bridgePort}: ${(err as Error).message}`);
+    }
+    cleanup.push({ name: "bridge", stop: () => bridge.close() });
+
+    checkAbort();
+    // The runner.
+    mkdirSync(layout.runnerState, { recursive: true, mode: 0o700 });
+    const runner = spawnChild({
+      name: "runner",
+      command: process.execPath,
+      args: [join(REPO_ROOT, "runner", "bin", "pg2une.js"), "runner", "--host", DEV_HOST, "--port", String(options.runnerPort), "--state-dir", layout.runnerState],
+      env: { ...process.env, TARGET_POSTGRES_URL: pg.targetUrl, PG2UNE_RUNNER_KEYS: runnerKeys.value },
+      output,
+    });
+    cleanup.push({ name: "runner", stop: () => runner.stop("SIGTERM", RUNNER_STOP_GRACE_MS) });
+    state.addChild("runner", runner.pid);
+    watched.push(runner);
+    const runnerUrl = `http://${DEV_HOST}:${options.runnerPort}`;
+    await waitForHttp(`${runnerUrl}/healthz`, RUNNER_READY_TIMEOUT_MS, runner, "the runner", checkAbort);
+
+    checkAbort();
+    // PgBouncer, when installed: `rw` → the primary.
+    let pgbouncer: RunningPgbouncer | undefined;
+    if (pgbouncerBinary) {
+      mkdirSync(layout.pgbouncerDir, { recursive: true, mode: 0o750 });
+      giveToPostgres(layout.pgbouncerDir);
+      pgbouncer = await startPgbouncer({
+        binary: pgbouncerBinary,
+        detached: true,
+        config: pgbouncerConfig({
+          dir: layout.pgbouncerDir,
+          listen: { host: DEV_HOST, port: options.pgbouncerPort },
+          databases: routingDatabases({ primary: { host: DEV_HOST, port: options.pgPort }, dbname: TARGET_DATABASE }),
+        }),
+        onLine: (line) => output.line("pgbouncer", line),
+      });
+      const running = pgbouncer;
+      cleanup.push({ name: "pgbouncer", stop: () => running.stop() });
+      state.addChild("pgbouncer", pgbouncer.pid);
+    }
+
+    checkAbort();
+    // The Worker.
+    const apiUrl = `http://${DEV_HOST}:${options.apiPort}`;
+    writeWorkerEnv(layout.workerEnv, {
+      DATABASE_URL: pg.databaseUrl,
+      NEON_WS_PROXY: bridge.proxy,
+      PG2UNE_API_TOKEN: apiToken.value,
+      PG2UNE_RUNNER_KEYS: runnerKeys.value,
+      RUNNER_URL: runnerUrl,
+      RUNNER_KEY_ID: firstKeyId(runnerKeys.value),
+      TOTAL_RAM_MB: String(Math.floor(totalmem() / (1024 * 1024))),
+    });
+    mkdirSync(layout.wranglerState, { recursive: true });
+    const wrangler = startWrangler({ host: DEV_HOST, port: options.apiPort, envFile: layout.workerEnv, persistTo: layout.wranglerState, logDir: layout.wranglerLogs, output });
+    cleanup.push({ name: "wrangler", stop: () => wrangler.stop("SIGTERM", WORKER_STOP_GRACE_MS) });
+    state.addChild("wrangler", wrangler.pid);
+    watched.push(wrangler);
+    await waitForHttp(`${apiUrl}/`, API_READY_TIMEOUT_MS, wrangler, "the Worker (wrangler dev)", checkAbort);
+
+    checkAbort();
+    if (options.cronIntervalS > 0) {
+      cron = startCron({
+        apiUrl,
+        intervalMs: options.cronIntervalS * 1000,
+        firstDelayMs: DEV_DEFAULTS.firstCronDelayS * 1000,
+        report: (message, ok) => output.line("cron", message, ok ? "stdout" : "stderr"),
+      });
+    }
+
+    const failed = Promise.race([
+      ...watched.map((c) => c.exit.then(() => c.name)),
+      ...(pgbouncer ? [waitUntilGone(() => !pgbouncer.running).then(() => "pgbouncer")] : []),
+      waitUntilGone(() => !pg.server.running).then(() => "postgres"),
+    ]);
+
+    const pids: Record<string, number> = { "pg2une dev": process.pid, postgres: pg.server.pid, runner: runner.pid, wrangler: wrangler.pid };
+    if (pgbouncer) pids.pgbouncer = pgbouncer.pid;
+    return {
+      info: {
+        apiUrl,
+        apiToken: apiToken.value,
+        apiTokenFrom: apiToken.from === "env" ? "PG2UNE_API_TOKEN" : layout.apiToken,
+        runnerUrl,
+        targetUrl: pg.targetUrl,
+        databaseUrl: pg.databaseUrl,
+        ...(pgbouncer ? { pgbouncerUrl: pgbouncer.url(RW_ENTRY) } : {}),
+        bridgeUrl: `ws://${bridge.proxy}`,
+        postgres: { bindir: bins.bindir, major: bins.major, source: bins.source, dataDir: layout.pgData, created: pg.created, migrationsApplied: pg.migrations.applied },
+        pids,
+        layout,
+      },
+      failed,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** Poll `url` until it answers 2xx; fail early with a clear message if `child` exits first. */
+async function waitForHttp(url: string, timeoutMs: number, child: ManagedChild, what: string, checkAbort: () => void): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    checkAbort();
+    if (child.exited) throw new DevStackError(`${what} exited with ${await child.exit} before answering ${url} (its output is above)`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new DevStackError(`${what} did not answer ${url} within ${Math.round(timeoutMs / 1000)} s (its output is above)`);
+}
+
+function waitUntilGone(gone: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (gone()) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 500);
+    timer.unref();
+  });
+}
