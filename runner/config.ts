@@ -40,15 +40,16 @@ export const RunnerConfigSchema = z.object({
   canaryDir: z.string().min(1).optional(),
   /** Address for a local canary (default: the first free 127.0.0.2 … 127.0.0.31). */
   canaryHost: z.string().min(1).optional(),
-  /** PgBouncer the runner routes through: the directory holding its pgbouncer.ini (routing is off when unset). */
+  /**
+   * PgBouncer the runner routes through (entries `rw` → primary, `ro` → split): the directory
+   * holding its pgbouncer.ini, which the runner owns and rewrites. Routing is off when unset.
+   */
   pgbouncerDir: z.string().min(1).optional(),
   /** PgBouncer's listen address as host:port (its admin console is there too). */
   pgbouncerListen: z
     .string()
     .regex(/^[^\s:]+:\d{1,5}$/, "must be host:port")
     .optional(),
-  /** Client-facing database name of the routed entries (read-write `<name>`, read-only `<name>_ro`); default: the target's database. */
-  pgbouncerDatabase: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,59}$/, "must be a plain identifier").optional(),
   mxcCoordinator: z.url().optional(),
   mxcApiToken: z.string().min(1).optional(),
   /** Nix system name in microVM config names (pg2une-postgres-replica-<arch>); default from this machine. */
@@ -71,7 +72,6 @@ const ENV_KEYS: Record<string, keyof RunnerConfigInput> = {
   PG2UNE_CANARY_DIR: "canaryDir",
   PG2UNE_PGBOUNCER_DIR: "pgbouncerDir",
   PG2UNE_PGBOUNCER_LISTEN: "pgbouncerListen",
-  PG2UNE_PGBOUNCER_DATABASE: "pgbouncerDatabase",
   MXC_COORDINATOR: "mxcCoordinator",
   MXC_API_TOKEN: "mxcApiToken",
   PG2UNE_MXC_ARCH: "mxcArch",

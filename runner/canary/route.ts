@@ -10,13 +10,15 @@
  * answering, every slot goes back to the primary at once and the result says so
  * (`routedBack`). A watchdog (./watchdog) does the same between commands.
  */
-import { computeCanaryShare, plannedCanaryShare, poolMatchesLayout, routingLayout, STATEMENT_CALLS_QUERY, StatementCallsRowSchema, type CanaryShare, type RoutingLayout, type StatementCallsRow } from "../../src/core/canary";
+import { computeCanaryShare, plannedCanaryShare, poolMatchesLayout, safeToReload, routingLayout, STATEMENT_CALLS_QUERY, StatementCallsRowSchema, type CanaryShare, type RoutingLayout, type StatementCallsRow } from "../../src/core/canary";
 import { sleep } from "../postgres/cluster";
 import type { CanaryService } from "./service";
 import { answers, parsePostgresUrl, query } from "./sql";
 import type { TrafficControl } from "./traffic";
 
 export const ROUTE_DEFAULTS = {
+  /** Before a RELOAD, wait at most this long for logins in flight to finish (see safeToReload). */
+  settleTimeoutMs: 10_000,
   /** PgBouncer opens pool connections one janitor round at a time: a full pool of 20 takes seconds. */
   refillTimeoutMs: 20_000,
   /** Window over which the share is measured. */
@@ -27,8 +29,8 @@ export const ROUTE_DEFAULTS = {
 } as const;
 
 export interface RouteOptions {
-  /** Client-facing database name of the PgBouncer entries. */
-  database: string;
+  /** Client-facing PgBouncer entry names (default `rw` / `ro`). */
+  entries?: { readWrite: string; readOnly: string } | undefined;
   refillTimeoutMs?: number;
   measureWindowMs?: number;
   healthIntervalMs?: number;
@@ -50,14 +52,22 @@ export interface RouteResult {
   routedBack: { reason: string; fromPct: number } | null;
 }
 
+export type RoutePhase = "settled" | "reloaded" | "refilled" | "measuring" | "routed_back";
+
+export interface RouteOverrides {
+  measureWindowMs?: number | undefined;
+  /** Told as each phase begins (logs, tests). */
+  onPhase?: ((phase: RoutePhase, detail?: string) => void) | undefined;
+}
+
 export interface Router {
-  route(canaryPct: number, overrides?: { measureWindowMs?: number | undefined }): Promise<RouteResult>;
+  route(canaryPct: number, overrides?: RouteOverrides): Promise<RouteResult>;
   /** Every read-only slot to the primary now; idempotent and serialized. */
   routeAllToPrimary(reason: string): Promise<void>;
   layout(canaryPct: number): RoutingLayout;
 }
 
-export function router(service: CanaryService, traffic: TrafficControl, opts: RouteOptions): Router {
+export function router(service: CanaryService, traffic: TrafficControl, opts: RouteOptions = {}): Router {
   const o = { ...ROUTE_DEFAULTS, ...opts };
   const serverDatabase = parsePostgresUrl(service.primaryUrl()).database;
   let queue: Promise<unknown> = Promise.resolve();
@@ -69,7 +79,13 @@ export function router(service: CanaryService, traffic: TrafficControl, opts: Ro
 
   const layout = (canaryPct: number): RoutingLayout => {
     const canary = service.canary();
-    return routingLayout({ database: o.database, serverDatabase, primary: service.primary(), canary: canary && { host: canary.host, port: canary.port }, canaryPct });
+    return routingLayout({
+      serverDatabase,
+      ...(o.entries ? { entries: o.entries } : {}),
+      primary: service.primary(),
+      canary: canary && { host: canary.host, port: canary.port },
+      canaryPct,
+    });
   };
 
   const applyLayout = async (l: RoutingLayout) => {
@@ -90,13 +106,15 @@ export function router(service: CanaryService, traffic: TrafficControl, opts: Ro
     return (await answers(service.canaryUrl(), o.healthTimeoutMs)) ? undefined : `canary ${canary.host}:${canary.port} stopped answering`;
   };
 
-  async function route(canaryPct: number, overrides: { measureWindowMs?: number | undefined } = {}): Promise<RouteResult> {
+  async function route(canaryPct: number, overrides: RouteOverrides = {}): Promise<RouteResult> {
     const measureWindowMs = overrides.measureWindowMs ?? o.measureWindowMs;
+    const phase = (p: RoutePhase, detail?: string) => overrides.onPhase?.(p, detail);
     const l = layout(canaryPct);
     const base = { canaryPct, canarySlots: l.canarySlots, slotCount: l.slotCount, plannedShare: plannedCanaryShare(canaryPct, l.slotCount) };
     const backOut = async (reason: string): Promise<RouteResult> => {
       const fromPct = service.state().routing?.canaryPct ?? canaryPct;
       await routeAllToPrimary(reason);
+      phase("routed_back", reason);
       return { ...base, measuredShare: null, measurement: null, poolRefillMs: null, routedBack: { reason, fromPct: Math.max(fromPct, canaryPct) } };
     };
 
@@ -104,12 +122,16 @@ export function router(service: CanaryService, traffic: TrafficControl, opts: Ro
       const down = await canaryDown();
       if (down) return backOut(`${down} before routing ${canaryPct} %`);
     }
+    await settle(l);
+    phase("settled");
     await serialized(() => applyLayout(l));
+    phase("reloaded");
 
     const refillStart = Date.now();
     const refilled = await waitForPool(l, o.refillTimeoutMs, l.canarySlots > 0 ? canaryDown : undefined);
     if (typeof refilled === "string") return backOut(refilled);
     const poolRefillMs = refilled ? Date.now() - refillStart : null;
+    phase("refilled", poolRefillMs === null ? "timed out" : `${poolRefillMs} ms`);
 
     const primaryUrl = service.primaryUrl();
     const canaryUrl = service.canary() ? service.canaryUrl() : undefined;
@@ -124,6 +146,7 @@ export function router(service: CanaryService, traffic: TrafficControl, opts: Ro
       return backOut(`canary stopped answering during the measurement (${(err as Error).message})`);
     }
     const t0 = Date.now();
+    phase("measuring");
     while (Date.now() - t0 < measureWindowMs) {
       await sleep(Math.min(o.healthIntervalMs, measureWindowMs - (Date.now() - t0)));
       if (l.canarySlots > 0) {
@@ -140,6 +163,22 @@ export function router(service: CanaryService, traffic: TrafficControl, opts: Ro
     const windowMs = Date.now() - t0;
     const share = computeCanaryShare({ primaryBefore: before.primary, primaryAfter: after.primary, canaryBefore: before.canary, canaryAfter: after.canary });
     return { ...base, measuredShare: share.share, measurement: { ...share, windowMs }, poolRefillMs, routedBack: null };
+  }
+
+  /** Waits (bounded) until a RELOAD cannot catch a server login half-way (safeToReload). */
+  async function settle(next: RoutingLayout): Promise<void> {
+    let current: RoutingLayout | undefined;
+    try {
+      current = layout(service.state().routing?.canaryPct ?? 0);
+    } catch {
+      current = undefined; // the canary the current split names is gone: nothing to wait for
+    }
+    const entries = [next.readWrite.name, next.readOnly.name];
+    const deadline = Date.now() + o.settleTimeoutMs;
+    while (Date.now() < deadline) {
+      if (safeToReload(current, await traffic.pools(), await traffic.servers(), entries)) return;
+      await sleep(50);
+    }
   }
 
   /**

@@ -17,7 +17,7 @@ import { localCanaryBackend } from "./local-backend";
 import { mxcCanaryBackend } from "./mxc-backend";
 import { router as makeRouter, type Router } from "./route";
 import { canaryService, type CanaryService } from "./service";
-import { parsePostgresUrl } from "./sql";
+import { pgbouncerTraffic } from "../pgbouncer/routing";
 import type { TrafficControl } from "./traffic";
 import { startCanaryWatchdog, type Watchdog, type WatchdogOptions } from "./watchdog";
 
@@ -33,8 +33,6 @@ export class CanaryUnavailableError extends Error {
 
 export interface CanaryRuntime {
   readonly backendKind: CanaryBackend["kind"];
-  /** Client-facing name of the routed PgBouncer entries. */
-  readonly database: string;
   service(): CanaryService;
   /** Throws routing_unavailable when this runner has no PgBouncer configured. */
   router(): Router;
@@ -56,8 +54,7 @@ export function createCanaryRuntime(config: RunnerConfig, opts: CanaryRuntimeOpt
   const arch = config.mxcArch ?? mxcArch();
   const mxc = config.mxcCoordinator || config.canaryBackend === "mxc" ? createMxcClient({ ...(config.mxcCoordinator ? { baseUrl: config.mxcCoordinator } : {}), ...(config.mxcApiToken ? { token: config.mxcApiToken } : {}) }) : undefined;
   const backend: CanaryBackend = config.canaryBackend === "mxc" ? mxcCanaryBackend({ mxc: mxc!, arch }) : localCanaryBackend({ stateDir: config.stateDir, canaryDir: config.canaryDir });
-  const database = config.pgbouncerDatabase ?? (config.targetUrl ? parsePostgresUrl(config.targetUrl).database : "postgres");
-  const traffic = opts.traffic;
+  const traffic = opts.traffic ?? trafficFromConfig(config);
 
   let service: CanaryService | undefined;
   let router: Router | undefined;
@@ -78,7 +75,7 @@ export function createCanaryRuntime(config: RunnerConfig, opts: CanaryRuntimeOpt
     if (!traffic) {
       throw new CanaryUnavailableError("routing_unavailable", "PgBouncer routing is not configured on this runner: set PG2UNE_PGBOUNCER_DIR and PG2UNE_PGBOUNCER_LISTEN");
     }
-    router ??= makeRouter(getService(), traffic, { database });
+    router ??= makeRouter(getService(), traffic);
     return router;
   };
 
@@ -87,7 +84,6 @@ export function createCanaryRuntime(config: RunnerConfig, opts: CanaryRuntimeOpt
 
   return {
     backendKind: backend.kind,
-    database,
     service: getService,
     router: getRouter,
     traffic() {
@@ -101,4 +97,12 @@ export function createCanaryRuntime(config: RunnerConfig, opts: CanaryRuntimeOpt
       watchdog?.stop();
     },
   };
+}
+
+/** PgBouncer routing when PG2UNE_PGBOUNCER_DIR and PG2UNE_PGBOUNCER_LISTEN are set. */
+function trafficFromConfig(config: RunnerConfig): TrafficControl | undefined {
+  if (!config.pgbouncerDir || !config.pgbouncerListen) return undefined;
+  const i = config.pgbouncerListen.lastIndexOf(":");
+  const listen = { host: config.pgbouncerListen.slice(0, i), port: Number(config.pgbouncerListen.slice(i + 1)) };
+  return pgbouncerTraffic({ base: { dir: config.pgbouncerDir, listen } });
 }

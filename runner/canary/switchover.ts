@@ -38,8 +38,8 @@ export const SWITCHOVER_DEFAULTS = {
 } as const;
 
 export interface SwitchoverOptions {
-  /** Client-facing database name of the pooler entries. */
-  database: string;
+  /** Client-facing PgBouncer entry names (default `rw` / `ro`). */
+  entries?: { readWrite: string; readOnly: string } | undefined;
   /** "standby": the old primary follows the new one; "stop": it stays down. */
   oldPrimary?: "standby" | "stop";
   pauseTimeoutMs?: number;
@@ -73,7 +73,7 @@ export class SwitchoverAbortedError extends Error {
 /** Old primaries this process restarted as standbys (so a later stop can reap them). */
 const restarted = new Map<string, RunningPostgres>();
 
-export async function switchover(service: CanaryService, traffic: TrafficControl, opts: SwitchoverOptions): Promise<SwitchoverResult> {
+export async function switchover(service: CanaryService, traffic: TrafficControl, opts: SwitchoverOptions = {}): Promise<SwitchoverResult> {
   const o = { ...SWITCHOVER_DEFAULTS, oldPrimary: "standby" as const, ...opts };
   const canary = service.canary();
   if (!canary) throw new Error("no canary is running on this runner; launch_canary before switchover");
@@ -99,7 +99,11 @@ export async function switchover(service: CanaryService, traffic: TrafficControl
   await waitUntilStreaming(canaryUrl, 5_000);
   await timed("catch_up", () => catchUp(primaryUrl, canaryUrl, o.catchUpTimeoutMs));
 
-  const entries = [o.database, routingLayout({ database: o.database, primary: oldPrimary, canaryPct: 0 }).readOnly.name];
+  const serverDatabase = parsePostgresUrl(primaryUrl).database;
+  const layoutFor = (primary: { host: string; port: number }) =>
+    routingLayout({ serverDatabase, ...(o.entries ? { entries: o.entries } : {}), primary, canaryPct: 0 });
+  const before = layoutFor(oldPrimary);
+  const entries = [before.readWrite.name, before.readOnly.name];
   const pausedAt = Date.now();
   try {
     await timed("pause", () => traffic.pause(entries, o.pauseTimeoutMs));
@@ -132,8 +136,7 @@ export async function switchover(service: CanaryService, traffic: TrafficControl
   }
 
   // Promoted: from here on the canary is the primary.
-  const layout = routingLayout({ database: o.database, serverDatabase: parsePostgresUrl(primaryUrl).database, primary: newPrimary, canaryPct: 0 });
-  await timed("repoint_reload", () => traffic.apply(layout));
+  await timed("repoint_reload", () => traffic.apply(layoutFor(newPrimary)));
   await timed("resume", () => traffic.resume(entries));
   const pauseMs = Date.now() - pausedAt;
   await service.update({ primary: newPrimary, routing: { canaryPct: 0, canarySlots: 0, at: new Date().toISOString() } });

@@ -33,6 +33,8 @@ export interface PoolClients {
   user: string;
   /** Clients connected to the pool (active + waiting). */
   clients: number;
+  /** Server connections still logging in (PgBouncer: sv_login). */
+  loggingIn: number;
 }
 
 export class PauseTimeoutError extends Error {

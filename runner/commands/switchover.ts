@@ -7,7 +7,6 @@ export const switchover: CommandHandler<"switchover"> = (payload, ctx) =>
   refusing(async () => {
     const rt = canaryRuntime(ctx);
     return runSwitchover(rt.service(), rt.traffic(), {
-      database: rt.database,
       oldPrimary: payload.old_primary,
       ...(payload.pause_timeout_ms === undefined ? {} : { pauseTimeoutMs: payload.pause_timeout_ms }),
     });

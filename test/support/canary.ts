@@ -70,3 +70,20 @@ export async function startCanaryFixture(settings: Record<string, string> = {}):
   };
   return fixture;
 }
+
+/**
+ * A PgBouncer for canary routing: starts with `rw` → primary and `ro` → primary only, and a
+ * TrafficControl that rewrites its ini and RELOADs (the same one the runner uses).
+ */
+export async function startRoutingPgbouncer(primary: { host: string; port: number }, serverDatabase = "postgres") {
+  const { startTestPgbouncer } = await import("./pgbouncer");
+  const { canaryRoutingDatabases, pgbouncerTraffic } = await import("../../runner/pgbouncer/routing");
+  const { routingLayout } = await import("../../src/core/canary");
+  const bouncer = await startTestPgbouncer({
+    serverRoundRobin: true,
+    databases: canaryRoutingDatabases(routingLayout({ serverDatabase, primary, canaryPct: 0 })),
+  });
+  const { databases: _d, ...base } = bouncer.config;
+  const traffic = pgbouncerTraffic({ base, adminUrl: bouncer.adminUrl });
+  return { bouncer, traffic };
+}

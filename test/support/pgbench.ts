@@ -53,7 +53,7 @@ export function startPgbench(args: string[], url: string): PgbenchRun {
         exitCode: code,
         processed: num(/number of transactions actually processed: (\d+)/),
         failed: num(/number of failed transactions: (\d+)/),
-        abortedClients: (stderr.match(/client \d+ aborted/g) ?? []).length,
+        abortedClients: (stderr.match(/client \d+ (script \d+ )?aborted/g) ?? []).length,
         tps: num(/tps = ([\d.]+)/),
         stdout,
         stderr,

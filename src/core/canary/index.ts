@@ -4,7 +4,7 @@
  * routing layout the runner renders into pgbouncer.ini.
  *
  * @example
- *   const layout = routingLayout({ database: "app", primary, canary, canaryPct: 25 });
+ *   const layout = routingLayout({ serverDatabase: "app", primary, canary, canaryPct: 25 });
  *   layout.readOnly.hosts.filter((h) => h === canary.host).length; // 5
  */
 export * from "./slots";

@@ -7,13 +7,14 @@
  * listen on the same port at different addresses (e.g. 127.0.0.1 and 127.0.0.2).
  *
  * @example
- *   routingLayout({ database: "app", primary: { host: "127.0.0.1", port: 5432 },
+ *   routingLayout({ serverDatabase: "app", primary: { host: "127.0.0.1", port: 5432 },
  *                   canary: { host: "127.0.0.2", port: 5432 }, canaryPct: 50 }).readOnly.hosts;
  */
 import { canarySlotCount, canarySlots, DEFAULT_SLOT_COUNT } from "./slots";
 
-/** The read-only entry is the client-facing database name plus this suffix. */
-export const READ_ONLY_SUFFIX = "_ro";
+/** Client-facing PgBouncer entry names: `rw` reaches the primary only, `ro` is split. */
+export const READ_WRITE_ENTRY = "rw";
+export const READ_ONLY_ENTRY = "ro";
 
 export interface NodeAddress {
   host: string;
@@ -21,10 +22,10 @@ export interface NodeAddress {
 }
 
 export interface RoutingInput {
-  /** Client-facing name of the read-write entry; the read-only one is `${database}_ro`. */
-  database: string;
-  /** The database on the servers; defaults to `database`. */
-  serverDatabase?: string;
+  /** The database on the servers both entries open. */
+  serverDatabase: string;
+  /** Client-facing entry names; default `rw` and `ro`. */
+  entries?: { readWrite: string; readOnly: string };
   primary: NodeAddress;
   canary?: NodeAddress | undefined;
   canaryPct: number;
@@ -57,11 +58,13 @@ export function routingLayout(input: RoutingInput): RoutingLayout {
     }
     if (canary.host === primary.host) throw new RoutingError(`canary and primary have the same address ${primary.host}:${primary.port}`);
   }
-  const dbname = input.serverDatabase ?? input.database;
+  const dbname = input.serverDatabase;
+  const entries = input.entries ?? { readWrite: READ_WRITE_ENTRY, readOnly: READ_ONLY_ENTRY };
+  if (entries.readWrite === entries.readOnly) throw new RoutingError(`the read-write and read-only entries need different names (both "${entries.readWrite}")`);
   const hosts = canarySlots(input.canaryPct, slotCount).map((slot) => (slot === "canary" ? canary!.host : primary.host));
   return {
-    readWrite: { name: input.database, dbname, host: primary.host, port: primary.port },
-    readOnly: { name: `${input.database}${READ_ONLY_SUFFIX}`, dbname, hosts, port: primary.port, poolSize: slotCount, minPoolSize: slotCount },
+    readWrite: { name: entries.readWrite, dbname, host: primary.host, port: primary.port },
+    readOnly: { name: entries.readOnly, dbname, hosts, port: primary.port, poolSize: slotCount, minPoolSize: slotCount },
     canaryPct: input.canaryPct,
     canarySlots: k,
     slotCount,
@@ -78,6 +81,20 @@ export interface PoolWithClients {
   database: string;
   user: string;
   clients: number;
+  /** Server connections of the pool still logging in. */
+  loggingIn?: number;
+}
+
+/**
+ * Is it safe to RELOAD a new layout? PgBouncer 1.18 closes a server connection that is still
+ * logging in when its entry's connect string changes, counts that as a failed login, and then
+ * refuses waiting clients ("server login has been failing") for server_login_retry (15 s).
+ * So a RELOAD waits until no pool of the routed entries has a login in flight and the current
+ * layout is complete (a full pool opens no new connections).
+ */
+export function safeToReload(current: RoutingLayout | undefined, pools: readonly PoolWithClients[], servers: readonly PoolServer[], entries: readonly string[]): boolean {
+  const loginsInFlight = pools.some((p) => entries.includes(p.database) && (p.loggingIn ?? 0) > 0);
+  return !loginsInFlight && (current === undefined || poolMatchesLayout(current, pools, servers));
 }
 
 /**
