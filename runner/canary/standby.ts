@@ -48,17 +48,22 @@ export async function waitUntilStreaming(url: string, timeoutMs = STREAMING_TIME
   }
 }
 
-/** Waits until the standby has replayed past `lsn` (e.g. the old primary's shutdown checkpoint). */
-export async function waitForReplayPast(url: string, lsn: string, timeoutMs: number): Promise<string> {
+/**
+ * Waits until the standby's replay position is past `lsn` ("past": a record starting there, such
+ * as the old primary's shutdown checkpoint, has been replayed) or at least at it ("reached": all
+ * WAL up to a flush position).
+ */
+export async function waitForReplay(url: string, lsn: string, timeoutMs: number, how: "past" | "reached" = "past"): Promise<string> {
   const deadline = Date.now() + timeoutMs;
+  const op = how === "past" ? ">" : ">=";
   for (;;) {
-    const [row] = await query<{ replay: string | null; past: boolean | null }>(
+    const [row] = await query<{ replay: string | null; ok: boolean | null }>(
       url,
-      "select pg_last_wal_replay_lsn()::text as replay, pg_wal_lsn_diff(pg_last_wal_replay_lsn(), $1::pg_lsn) > 0 as past",
+      `select pg_last_wal_replay_lsn()::text as replay, pg_wal_lsn_diff(pg_last_wal_replay_lsn(), $1::pg_lsn) ${op} 0 as ok`,
       [lsn],
     );
-    if (row?.past) return row.replay!;
-    if (Date.now() > deadline) throw new Error(`standby replay is at ${row?.replay ?? "?"}, not past ${lsn}, after ${timeoutMs} ms`);
+    if (row?.ok) return row.replay!;
+    if (Date.now() > deadline) throw new Error(`standby replay is at ${row?.replay ?? "?"}, not ${how === "past" ? "past" : "at"} ${lsn}, after ${timeoutMs} ms`);
     await sleep(20);
   }
 }

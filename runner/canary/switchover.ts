@@ -22,7 +22,7 @@ import { giveToPostgres, livePostmasterPid, startPostgres, type RunningPostgres 
 import { controlData, runAsPostgres, stopPostmaster } from "../postgres/control";
 import type { CanaryService } from "./service";
 import { parsePostgresUrl, query } from "./sql";
-import { promote, waitForReplayPast, waitUntilStreaming } from "./standby";
+import { promote, waitForReplay, waitUntilStreaming } from "./standby";
 import { PauseTimeoutError, type TrafficControl } from "./traffic";
 
 export const SWITCHOVER_DEFAULTS = {
@@ -121,7 +121,7 @@ export async function switchover(service: CanaryService, traffic: TrafficControl
       throw new Error(`old primary did not shut down cleanly (state: ${control["Database cluster state"]})`);
     }
     lsn = control["Latest checkpoint location"]!;
-    replayed = await timed("wait_replay", () => waitForReplayPast(canaryUrl, lsn, o.replayTimeoutMs));
+    replayed = await timed("wait_replay", () => waitForReplay(canaryUrl, lsn, o.replayTimeoutMs, "past"));
     await timed("promote", () => promote(canaryUrl, SWITCHOVER_DEFAULTS.promoteWaitSeconds));
   } catch (err) {
     // Not promoted: put the old primary back as it was, let clients through, report.
@@ -165,11 +165,7 @@ export async function switchover(service: CanaryService, traffic: TrafficControl
 /** Waits until the canary replayed what the primary had flushed when we asked (short pause later). */
 async function catchUp(primaryUrl: string, canaryUrl: string, timeoutMs: number): Promise<void> {
   const [row] = await query<{ lsn: string }>(primaryUrl, "select pg_current_wal_flush_lsn()::text as lsn");
-  await waitForReplayPast(canaryUrl, row!.lsn, timeoutMs).catch(async () => {
-    // "past" is strict; an idle primary's flush LSN may equal the replay position exactly.
-    const [r] = await query<{ ok: boolean }>(canaryUrl, "select pg_last_wal_replay_lsn() >= $1::pg_lsn as ok", [row!.lsn]);
-    if (!r?.ok) throw new Error(`canary did not catch up to the primary's ${row!.lsn} within ${timeoutMs} ms`);
-  });
+  await waitForReplay(canaryUrl, row!.lsn, timeoutMs, "reached");
 }
 
 async function startServer(dataDir: string, at: { host: string; port: number }): Promise<RunningPostgres> {
