@@ -10,9 +10,9 @@
  * answering, every slot goes back to the primary at once and the result says so
  * (`routedBack`). A watchdog (./watchdog) does the same between commands.
  */
-import { computeCanaryShare, plannedCanaryShare, poolMatchesLayout, safeToReload, routingLayout, STATEMENT_CALLS_QUERY, StatementCallsRowSchema, type CanaryShare, type RoutingLayout, type StatementCallsRow } from "../../src/core/canary";
+import { canarySlotCount, computeCanaryShare, plannedCanaryShare, poolMatchesLayout, safeToReload, routingLayout, STATEMENT_CALLS_QUERY, StatementCallsRowSchema, type CanaryShare, type RoutingLayout, type StatementCallsRow } from "../../src/core/canary";
 import { sleep } from "../postgres/cluster";
-import type { CanaryService } from "./service";
+import { NoCanaryError, type CanaryService } from "./service";
 import { answers, parsePostgresUrl, query } from "./sql";
 import type { TrafficControl } from "./traffic";
 
@@ -107,6 +107,7 @@ export function router(service: CanaryService, traffic: TrafficControl, opts: Ro
   };
 
   async function route(canaryPct: number, overrides: RouteOverrides = {}): Promise<RouteResult> {
+    if (canarySlotCount(canaryPct) > 0 && !service.canary()) throw new NoCanaryError(`route_traffic ${canaryPct} %`);
     const measureWindowMs = overrides.measureWindowMs ?? o.measureWindowMs;
     const phase = (p: RoutePhase, detail?: string) => overrides.onPhase?.(p, detail);
     const l = layout(canaryPct);

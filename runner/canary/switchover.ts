@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { routingLayout } from "../../src/core/canary";
 import { giveToPostgres, livePostmasterPid, startPostgres, type RunningPostgres } from "../postgres/cluster";
 import { controlData, runAsPostgres, stopPostmaster } from "../postgres/control";
-import type { CanaryService } from "./service";
+import { NoCanaryError, type CanaryService } from "./service";
 import { parsePostgresUrl, query } from "./sql";
 import { promote, waitForReplay, waitUntilStreaming } from "./standby";
 import { PauseTimeoutError, type TrafficControl } from "./traffic";
@@ -76,7 +76,7 @@ const restarted = new Map<string, RunningPostgres>();
 export async function switchover(service: CanaryService, traffic: TrafficControl, opts: SwitchoverOptions = {}): Promise<SwitchoverResult> {
   const o = { ...SWITCHOVER_DEFAULTS, oldPrimary: "standby" as const, ...opts };
   const canary = service.canary();
-  if (!canary) throw new Error("no canary is running on this runner; launch_canary before switchover");
+  if (!canary) throw new NoCanaryError("switchover");
   const canaryUrl = service.canaryUrl();
   const primaryUrl = service.primaryUrl();
   const oldPrimary = service.primary();
