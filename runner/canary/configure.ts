@@ -5,16 +5,16 @@
  * and the canary is reloaded, or restarted when any of them has postmaster context. The result
  * says per knob whether it is in effect and whether the canary phase can judge it.
  *
- * SQL safety: a name reaches SQL only after validateConfig matched it against the catalog (or
- * the operator's allow-list) and pg_settings, and is quoted as an identifier; a value only as
- * validateConfig re-rendered it, quoted as a literal.
+ * Writing is runner/postgres/alter-system's (shared with apply_config), so the SQL safety rules
+ * are the same: validated names and re-rendered values only, quoted.
  */
 import type pg from "pg";
 import { canaryTestability, type Testability } from "../../src/core/canary";
-import { PG_SETTINGS_QUERY, PgSettingRowSchema, currentValues, settingToBase, specFor, validateConfig, type KnobError, type KnobValue, type PgSettingRow, type ValidatedKnob } from "../../src/core/knobs";
+import { currentValues, validateConfig, type KnobError, type KnobValue, type PgSettingRow, type ValidatedKnob } from "../../src/core/knobs";
+import { AlterSystemError, alterSystemSetAll, readAutoConf, readPgSettings, valueInEffect } from "../postgres/alter-system";
 import { sleep } from "../postgres/cluster";
 import type { CanaryBackend } from "./backend";
-import { marked, withClient } from "./sql";
+import { withClient } from "./sql";
 import type { CanaryRecord } from "./state";
 
 /** A reload reaches new backends asynchronously; wait this long for values to show. */
@@ -82,7 +82,7 @@ export async function configureCanary(deps: ConfigureDeps, req: ConfigureRequest
     restartMs = Date.now() - t0;
     method = "restart";
   } else if (toApply.length > 0) {
-    await withClient(deps.canaryUrl, (c) => c.query(marked("select pg_reload_conf()")));
+    await withClient(deps.canaryUrl, (c) => c.query("select pg_reload_conf()"));
     method = "reload";
   }
   const inEffect = toApply.length > 0 ? await waitUntilInEffect(deps.canaryUrl, toApply) : new Set<string>();
@@ -109,61 +109,32 @@ export async function configureCanary(deps: ConfigureDeps, req: ConfigureRequest
 }
 
 async function readSettings(client: pg.Client, names: readonly string[]): Promise<PgSettingRow[]> {
-  const { rows } = await client.query(marked(PG_SETTINGS_QUERY), [names]);
-  return rows.map((r: unknown) => PgSettingRowSchema.parse(r));
+  return readPgSettings(client, names);
 }
 
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/**
- * ALTER SYSTEM cannot run in a transaction: when one fails half-way, the ones already written
- * are put back as they were in postgresql.auto.conf before the error is reported.
- */
 async function writeAll(client: pg.Client, knobs: readonly ValidatedKnob[]): Promise<void> {
-  const names = knobs.map((k) => k.name);
-  const { rows } = await client.query<{ name: string; setting: string }>(
-    marked("select name, setting from pg_file_settings where sourcefile like '%/postgresql.auto.conf' and name = any($1::text[]) order by seqno"),
-    [names],
-  );
-  const previous = new Map(rows.map((r) => [r.name, r.setting]));
-  const done: ValidatedKnob[] = [];
-  const settingName = (n: string) => n.split(".").map(quoteIdent).join(".");
-  for (const knob of knobs) {
-    try {
-      await client.query(marked(`alter system set ${settingName(knob.name)} = ${client.escapeLiteral(knob.rendered)}`));
-      done.push(knob);
-    } catch (err) {
-      for (const k of done.reverse()) {
-        const before = previous.get(k.name);
-        const undo = before === undefined ? `alter system reset ${settingName(k.name)}` : `alter system set ${settingName(k.name)} = ${client.escapeLiteral(before)}`;
-        await client.query(marked(undo)).catch(() => undefined);
-      }
-      throw new Error(`ALTER SYSTEM SET ${knob.name} on the canary failed: ${(err as Error).message}; the knobs written before it were restored`);
-    }
+  const previous = await readAutoConf(client, knobs.map((k) => k.name));
+  try {
+    await alterSystemSetAll(client, knobs, previous);
+  } catch (err) {
+    if (err instanceof AlterSystemError) throw new Error(`on the canary: ${err.message}`);
+    throw err;
   }
 }
 
-/** The names whose value the canary reports as the one written (one storage unit of rounding). */
+/** The names whose value the canary reports as the one written, with no restart pending. */
 async function waitUntilInEffect(url: string, knobs: readonly ValidatedKnob[]): Promise<Set<string>> {
   const deadline = Date.now() + RELOAD_SETTLE_TIMEOUT_MS;
   for (;;) {
     const rows = await withClient(url, (c) => readSettings(c, knobs.map((k) => k.name)));
     const byName = new Map(rows.map((r) => [r.name, r]));
-    const ok = new Set(knobs.filter((k) => byName.has(k.name) && sameValue(byName.get(k.name)!, k.value)).map((k) => k.name));
+    const ok = new Set(
+      knobs.filter((k) => {
+        const row = byName.get(k.name);
+        return row !== undefined && !row.pending_restart && valueInEffect(row, k.value);
+      }).map((k) => k.name),
+    );
     if (ok.size === knobs.length || Date.now() > deadline) return ok;
     await sleep(50);
   }
-}
-
-function sameValue(row: PgSettingRow, expected: KnobValue): boolean {
-  if (row.pending_restart) return false;
-  const spec = specFor(row);
-  const actual = settingToBase(spec.kind, row.setting, row.unit);
-  if (typeof expected === "number" && typeof actual === "number") {
-    const unit = spec.kind === "memory" || spec.kind === "duration" ? Math.abs(Number(settingToBase(spec.kind, "1", row.unit))) : 0;
-    return Math.abs(actual - expected) <= Math.max(unit, Math.abs(expected) * 1e-9);
-  }
-  return actual === expected;
 }
