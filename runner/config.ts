@@ -54,6 +54,9 @@ export const RunnerConfigSchema = z.object({
   mxcApiToken: z.string().min(1).optional(),
   /** Nix system name in microVM config names (pg2une-postgres-replica-<arch>); default from this machine. */
   mxcArch: z.string().regex(/^[a-z0-9_]+$/).optional(),
+}).refine((c) => (c.pgbouncerDir === undefined) === (c.pgbouncerListen === undefined), {
+  message: "PgBouncer routing needs both PG2UNE_PGBOUNCER_DIR and PG2UNE_PGBOUNCER_LISTEN (or neither)",
+  path: ["pgbouncerListen"],
 });
 
 export type RunnerConfig = z.output<typeof RunnerConfigSchema>;
