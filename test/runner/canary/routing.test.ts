@@ -127,6 +127,7 @@ describe.runIf(HAVE_PGBOUNCER)("weighted read-only routing through PgBouncer", (
     expect(canaries.state().routedBack).toMatchObject({ fromPct: 25 });
     // Reads keep flowing, from the primary.
     await expect(runSql(bouncer.url("ro"), "select count(*)::int as n from pgbench_branches")).resolves.toEqual([{ n: 1 }]);
+    run.stop();
     await run.done;
     await canaries.teardown();
   });
