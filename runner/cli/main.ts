@@ -16,11 +16,16 @@ interface CommandEntry {
 
 /** Add a command here: its one-line summary and its module. */
 export const COMMANDS: Record<string, CommandEntry> = {
+  collect: { summary: "read metrics from a PostgreSQL: one raw sample, or --count N derived snapshots", load: () => import("./commands/collect") },
+  detect: { summary: "run CUSUM, E-Divisive, USL, workload class … over a metrics history file", load: () => import("./commands/detect") },
+  rules: { summary: "evaluate Datalog rules (.dl) over facts (JSON) and explain why a fact holds", load: () => import("./commands/rules") },
+  recommend: { summary: "PGTune's recommendation vs the server's current settings (restart needed or not)", load: () => import("./commands/recommend") },
+  propose: { summary: "ask the Bayesian optimizer for the next point: --space s.json --observations o.json", load: () => import("./commands/propose") },
+  "advise-indexes": { summary: "indexes that would cut the heaviest queries' cost (HypoPG); --apply builds, measures, keeps or drops", load: () => import("./commands/advise-indexes") },
   dev: { summary: "run the whole local stack (PostgreSQL, bridge, runner, Worker with cron)", load: () => import("./commands/dev") },
   runner: { summary: "start the on-host runner agent (signed commands on 127.0.0.1:7070)", load: () => import("./commands/runner") },
   send: { summary: "sign a command, send it to a runner, verify and print the answer", load: () => import("./commands/send") },
   "db-migrate": { summary: "apply migrations/ to DATABASE_URL (idempotent)", load: () => import("./commands/db-migrate") },
-  detect: { summary: "run CUSUM, E-Divisive, USL, workload class … over a metrics history file", load: () => import("./commands/detect") },
 };
 
 export function usage(): string {

@@ -5,6 +5,7 @@
 import type { ImplementedCommandType } from "../../src/protocol";
 import { applyConfig } from "./apply-config";
 import type { CommandHandler } from "./context";
+import { createIndex, dropIndex, hypoIndexes } from "./indexes";
 import { readConfig } from "./read-config";
 import { resetConfig } from "./reset-config";
 import { configureCanary } from "./configure-canary";
@@ -26,6 +27,9 @@ export const COMMAND_HANDLERS: { [T in ImplementedCommandType]: CommandHandler<T
   teardown_canary: teardownCanary,
   ensure_infrastructure: ensureInfrastructure,
   infrastructure_status: infrastructureStatus,
+  hypo_indexes: hypoIndexes,
+  create_index: createIndex,
+  drop_index: dropIndex,
 };
 
 export { CommandRefusal, type CommandContext, type CommandHandler } from "./context";

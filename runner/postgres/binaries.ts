@@ -6,7 +6,7 @@
  * holds both `initdb` and `postgres` wins, so a PATH with only the client (psql) is skipped.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, symlinkSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, realpathSync, symlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, dirname, join, relative } from "node:path";
 
@@ -156,7 +156,10 @@ export function findTool(tool: string): string | undefined {
   return undefined;
 }
 
-function sharedirOf(bindir: string): string {
+function sharedirOf(linkedBindir: string): string {
+  // PATH may hold symlinks (/usr/local/bin/postgres → /usr/lib/postgresql/15/bin/postgres);
+  // the share directory sits next to the real binary, as PostgreSQL itself resolves it.
+  const bindir = dirname(realpathSync(join(linkedBindir, "postgres")));
   const pgConfig = join(bindir, "pg_config");
   if (existsSync(pgConfig)) {
     try {

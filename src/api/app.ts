@@ -9,6 +9,7 @@ import { openDb, type Db } from "../store/db";
 import { APP_NAME, VERSION } from "../version";
 import { requireApiToken } from "./auth";
 import { ApiError, type ErrorBody } from "./errors";
+import { registerMetricsRoutes } from "./metrics";
 import { registerStatusRoutes } from "./status";
 
 export interface AppVariables {
@@ -50,6 +51,7 @@ export function createApp(): App {
   app.use("/api/*", async (c, next) => (SIGNED_PATHS.has(c.req.path) ? next() : tokenCheck(c, next)));
 
   registerStatusRoutes(app);
+  registerMetricsRoutes(app);
 
   app.notFound((c) => c.json<ErrorBody>({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {

@@ -10,3 +10,5 @@ export * from "./catalog";
 export * from "./units";
 export * from "./pg-settings";
 export * from "./validate";
+export * from "./ranges";
+export * from "./memory-guard";

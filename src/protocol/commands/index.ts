@@ -7,6 +7,7 @@ import { z } from "zod";
 import { describeIssues } from "../errors";
 import { applyConfigCommand } from "./apply-config";
 import type { CommandSpec } from "./define";
+import { createIndexCommand, dropIndexCommand, hypoIndexesCommand } from "./indexes";
 import { COMMAND_TYPES, isCommandType, type CommandType } from "./names";
 import { readConfigCommand } from "./read-config";
 import { resetConfigCommand } from "./reset-config";
@@ -29,6 +30,9 @@ export const COMMAND_SPECS = {
   teardown_canary: teardownCanaryCommand,
   ensure_infrastructure: ensureInfrastructureCommand,
   infrastructure_status: infrastructureStatusCommand,
+  hypo_indexes: hypoIndexesCommand,
+  create_index: createIndexCommand,
+  drop_index: dropIndexCommand,
 } as const satisfies { [K in CommandType]?: CommandSpec<K> };
 
 type Specs = typeof COMMAND_SPECS;

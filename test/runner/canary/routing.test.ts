@@ -14,7 +14,7 @@ import type { TrafficControl } from "../../../runner/canary/traffic";
 import { startCanaryWatchdog } from "../../../runner/canary/watchdog";
 import { CANARY_HOST, PRIMARY_HOST, startCanaryFixture, startRoutingPgbouncer, type CanaryFixture } from "../../support/canary";
 import type { TestPgbouncer } from "../../support/pgbouncer";
-import { pgbenchInit, startPgbench, type PgbenchRun } from "../../support/pgbench";
+import { pgbenchInit, pgbenchSummary, startPgbench, type PgbenchRun } from "../../support/pgbench";
 import { runSql } from "../../support/postgres";
 import { checkTool, requireOrSkip } from "../../support/tools";
 
@@ -36,20 +36,20 @@ describe.runIf(HAVE_PGBOUNCER)("weighted read-only routing through PgBouncer", (
 
   beforeAll(async () => {
     fx = await startCanaryFixture();
-    await pgbenchInit(fx.primary.url("postgres"), 1);
+    pgbenchInit(fx.primary.url("postgres"), 1);
     canaries = canaryService({ stateDir: fx.stateDir, targetUrl: fx.primary.url("postgres"), backend: localCanaryBackend({ stateDir: fx.stateDir }) });
     await canaries.launch();
     ({ bouncer, traffic } = await startRoutingPgbouncer({ host: PRIMARY_HOST, port: fx.primary.port }));
     route = makeRouter(canaries, traffic, { measureWindowMs: MEASURE_WINDOW_MS });
   });
   afterAll(async () => {
-    for (const r of runs) r.stop();
+    for (const r of runs) await r.stop();
     await bouncer?.destroy();
     await fx?.cleanup();
   });
 
   it("splits pgbench -S -c 8 at 5, 25 and 50 %, measured within ±3 points, RELOADing under load with 0 failed transactions", async () => {
-    const run = startPgbench(["-n", "-S", "-c", "8", "-j", "2", "-T", "45"], bouncer.url("ro"));
+    const run = startPgbench(bouncer.url("ro"), { selectOnly: true, clients: 8, threads: 2, seconds: 45 });
     runs.push(run);
     const results: RouteResult[] = [];
     for (const pct of [5, 25, 50]) {
@@ -60,7 +60,7 @@ describe.runIf(HAVE_PGBOUNCER)("weighted read-only routing through PgBouncer", (
           `measured ${((r.measuredShare ?? NaN) * 100).toFixed(2)} % (canary ${r.measurement?.canaryCalls} / primary ${r.measurement?.primaryCalls} calls over ${r.measurement?.windowMs} ms)`,
       );
     }
-    const bench = await run.done;
+    const bench = pgbenchSummary(await run.done);
     console.log(`[routing] pgbench: exit ${bench.exitCode}, processed ${bench.processed}, failed ${bench.failed}, aborted clients ${bench.abortedClients}, tps ${bench.tps}`);
 
     for (const [i, pct] of [5, 25, 50].entries()) {
@@ -71,7 +71,7 @@ describe.runIf(HAVE_PGBOUNCER)("weighted read-only routing through PgBouncer", (
       expect(r.measurement!.canaryCalls + r.measurement!.primaryCalls).toBeGreaterThan(1_000);
       expect(Math.abs(r.measuredShare! * 100 - pct), `measured ${r.measuredShare} at ${pct} %`).toBeLessThanOrEqual(SHARE_TOLERANCE_POINTS);
     }
-    expect(bench.stderr).not.toMatch(/aborted|error/i);
+    expect(bench.output).not.toMatch(/aborted|error/i);
     expect(bench).toMatchObject({ exitCode: 0, failed: 0, abortedClients: 0 });
     expect(bench.processed).toBeGreaterThan(10_000);
   });
@@ -94,7 +94,7 @@ describe.runIf(HAVE_PGBOUNCER)("weighted read-only routing through PgBouncer", (
   });
 
   it("routes back to primary-only when the canary is killed during a 25 % step, and says so", async () => {
-    const run = startPgbench(["-n", "-S", "-c", "8", "-j", "2", "-T", "20"], bouncer.url("ro"));
+    const run = startPgbench(bouncer.url("ro"), { selectOnly: true, clients: 8, threads: 2, seconds: 20 });
     runs.push(run);
     const canary = canaries.canary();
     if (canary?.backend !== "local") throw new Error("expected a local canary");
@@ -127,14 +127,13 @@ describe.runIf(HAVE_PGBOUNCER)("weighted read-only routing through PgBouncer", (
     expect(canaries.state().routedBack).toMatchObject({ fromPct: 25 });
     // Reads keep flowing, from the primary.
     await expect(runSql(bouncer.url("ro"), "select count(*)::int as n from pgbench_branches")).resolves.toEqual([{ n: 1 }]);
-    run.stop();
-    await run.done;
+    await run.stop();
     await canaries.teardown();
   });
 
   it("the watchdog routes back on its own when the canary dies between commands", async () => {
     await canaries.launch();
-    const run = startPgbench(["-n", "-S", "-c", "4", "-T", "15"], bouncer.url("ro"));
+    const run = startPgbench(bouncer.url("ro"), { selectOnly: true, clients: 4, threads: 1, seconds: 15 });
     runs.push(run);
     const r = await route.route(25, { measureWindowMs: 1_000 });
     expect(r.routedBack).toBeNull();
@@ -150,7 +149,7 @@ describe.runIf(HAVE_PGBOUNCER)("weighted read-only routing through PgBouncer", (
       expect(canaries.state().routedBack).toMatchObject({ fromPct: 25 });
     } finally {
       dog.stop();
-      run.stop();
+      await run.stop();
       await canaries.teardown();
     }
   });

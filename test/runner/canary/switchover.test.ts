@@ -13,7 +13,7 @@ import type { TrafficControl } from "../../../runner/canary/traffic";
 import { show } from "../../../runner/pgbouncer/admin";
 import { CANARY_HOST, PRIMARY_HOST, startCanaryFixture, startRoutingPgbouncer, type CanaryFixture } from "../../support/canary";
 import type { TestPgbouncer } from "../../support/pgbouncer";
-import { pgbenchInit, startPgbench, type PgbenchRun } from "../../support/pgbench";
+import { pgbenchInit, pgbenchSummary, startPgbench, type PgbenchRun } from "../../support/pgbench";
 import { runSql } from "../../support/postgres";
 import { checkTool, requireOrSkip } from "../../support/tools";
 
@@ -30,12 +30,12 @@ describe.runIf(HAVE_PGBOUNCER)("switchover: the canary becomes the primary", () 
 
   beforeAll(async () => {
     fx = await startCanaryFixture();
-    await pgbenchInit(fx.primary.url("postgres"), 1);
+    pgbenchInit(fx.primary.url("postgres"), 1);
     canaries = canaryService({ stateDir: fx.stateDir, targetUrl: fx.primary.url("postgres"), backend: localCanaryBackend({ stateDir: fx.stateDir }) });
     ({ bouncer, traffic } = await startRoutingPgbouncer({ host: PRIMARY_HOST, port: fx.primary.port }));
   });
   afterAll(async () => {
-    for (const r of runs) r.stop();
+    for (const r of runs) await r.stop();
     await bouncer?.destroy();
     await fx?.cleanup();
   });
@@ -85,16 +85,16 @@ describe.runIf(HAVE_PGBOUNCER)("switchover: the canary becomes the primary", () 
 
   it("switches over under pgbench -c 4 read-write with 0 failed transactions, history complete, pause under 2 s", async () => {
     await fx.primary.query("truncate pgbench_history");
-    const run = startPgbench(["-n", "-c", "4", "-T", "12"], bouncer.url("rw"));
+    const run = startPgbench(bouncer.url("rw"), { clients: 4, threads: 1, seconds: 12 });
     runs.push(run);
     await new Promise((r) => setTimeout(r, 4_000));
     const result: SwitchoverResult = await switchover(canaries, traffic);
-    const bench = await run.done;
+    const bench = pgbenchSummary(await run.done);
     console.log(`[switchover] pause ${result.pauseMs} ms; steps ${result.steps.map((s) => `${s.step} ${s.ms} ms`).join(", ")}`);
     console.log(`[switchover] shutdown checkpoint ${result.shutdownCheckpointLsn}, replayed to ${result.replayedLsn}; former primary ${JSON.stringify(result.formerPrimary)}`);
     console.log(`[switchover] pgbench: exit ${bench.exitCode}, processed ${bench.processed}, failed ${bench.failed}, aborted clients ${bench.abortedClients}`);
 
-    expect(bench.stderr).not.toMatch(/aborted|error/i);
+    expect(bench.output).not.toMatch(/aborted|error/i);
     expect(bench).toMatchObject({ exitCode: 0, failed: 0, abortedClients: 0 });
     expect(result.pauseMs).toBeLessThan(MAX_PAUSE_MS);
     expect(result.newPrimary).toEqual({ host: CANARY_HOST, port: fx.primary.port });

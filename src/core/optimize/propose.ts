@@ -1,0 +1,279 @@
+/**
+ * Ask/tell Bayesian optimization as one pure function: observations in, next point out.
+ *
+ *   1. warm-start points (e.g. the current config, a PGTune recommendation) not yet observed,
+ *   2. then a Latin-hypercube initial design (the point farthest from everything observed),
+ *   3. then a Gaussian process (Matérn 5/2 ARD, MAP hyperparameters) and log expected
+ *      improvement, maximized over random + local candidates and refined by local search.
+ * A constraint (e.g. the memory guard) is applied to every candidate: an infeasible point is
+ * never returned. Deterministic for a given seed.
+ *
+ * @example
+ *   const space = buildSpace({ dimensions: [{ name: "x", type: "float", low: -5, high: 10 }] });
+ *   const next = propose(space, [{ config: { x: 1 }, value: 3.2 }], { seed: 7, goal: "minimize" });
+ *   next.config; // { x: … }
+ */
+import { incumbent, logExpectedImprovement } from "./acquisition";
+import { fitGp, type FittedGp, type GpHyperparameters } from "./gp";
+import { fitOutputTransform } from "./output-transform";
+import { createRng, type Rng } from "../random";
+import { decode, encode, latinHypercube, numericCoordinates, samplePoint, sameConfig, snap, type Config, type Space } from "./space";
+
+export interface Observation {
+  config: Config;
+  value: number;
+}
+
+export type Goal = "minimize" | "maximize";
+
+export interface ProposeOptions {
+  seed: number;
+  /** Default "maximize" (the tuner's objective, improvement, is higher-is-better). */
+  goal?: Goal;
+  /** Points to evaluate first, in order, unless already observed (warm start). */
+  warmStart?: Array<{ config: Config; source: string }>;
+  /** Observations before the GP takes over; default INITIAL_DESIGN_SIZE(D). */
+  initialDesignSize?: number;
+  /** Hard constraint: a config for which this is false is never proposed. */
+  feasible?: (config: Config) => boolean;
+  /**
+   * Maps a config to a nearby feasible one (e.g. lowers work_mem until the memory guard holds),
+   * applied to every candidate before it is scored, so a narrow feasible region is still
+   * searched well. The result must stay inside the space; `feasible` is still checked.
+   */
+  repair?: (config: Config) => Config;
+  /** Random candidates scored per proposal. */
+  randomCandidates?: number;
+  /** Hyperparameters of a previous fit, used as an extra L-BFGS start. */
+  previousHyperparameters?: GpHyperparameters;
+}
+
+export type ProposalSource = "warm_start" | "initial_design" | "bayesian";
+
+export interface Proposal {
+  config: Config;
+  source: ProposalSource;
+  /** For warm_start: which one (e.g. "pgtune", "current"). */
+  warmStartSource?: string;
+  /** For bayesian: the GP's view of the chosen point, in the objective's units. */
+  prediction?: { mean: number; interval: [number, number]; logExpectedImprovement: number };
+  hyperparameters?: GpHyperparameters;
+  observationsUsed: number;
+}
+
+/** Defaults, each named so a benchmark or an operator can see what drives a proposal. */
+export const PROPOSE_DEFAULTS = {
+  /** Random candidates per proposal (uniform in the unit cube, snapped). */
+  randomCandidates: 1500,
+  /** Observed points whose neighbourhoods are searched with local candidates. */
+  localCentres: 5,
+  localCandidatesPerCentre: 100,
+  /** Standard deviation of local perturbations, in unit-cube coordinates. */
+  localStep: 0.08,
+  /** Best candidates refined by local search, and the steps each gets. */
+  refineStarts: 4,
+  refineSteps: 60,
+  /** Random restarts of the hyperparameter fit, on top of the fixed starts. */
+  hyperparameterRestarts: 1,
+  /** Feasible random points compared when no Latin-hypercube point is usable. */
+  designFallbackCandidates: 16,
+  /** Rejection-sampling budget when the constraint makes random points rare. */
+  feasibleSampleAttempts: 20_000,
+} as const;
+
+/** Initial design size for D dimensions: D + 1, at least 5, at most 10. */
+export function initialDesignSize(dimensions: number): number {
+  return Math.min(10, Math.max(5, dimensions + 1));
+}
+
+export class NoFeasiblePointError extends Error {
+  override name = "NoFeasiblePointError";
+}
+
+export function propose(space: Space, observations: readonly Observation[], options: ProposeOptions): Proposal {
+  const rng = createRng(options.seed);
+  const repair = options.repair;
+  const settle = (x: Float64Array): Float64Array => (repair ? encode(space, repair(decode(space, x))) : x);
+  const feasible = options.feasible ?? (() => true);
+  const goal = options.goal ?? "maximize";
+  observations.forEach((o, i) => {
+    if (!Number.isFinite(o.value)) throw new RangeError(`observations[${i}].value must be a finite number`);
+    encode(space, o.config); // throws a clear error for a config that does not fit the space
+  });
+  const observedConfigs = observations.map((o) => o.config);
+  const isObserved = (c: Config) => observedConfigs.some((o) => sameConfig(space, o, c));
+
+  for (const w of options.warmStart ?? []) {
+    const config = decode(space, settle(encode(space, w.config)));
+    if (!isObserved(config) && !isObserved(w.config) && feasible(config)) {
+      return { config, source: "warm_start", warmStartSource: w.source, observationsUsed: observations.length };
+    }
+  }
+
+  const design = options.initialDesignSize ?? initialDesignSize(space.dimensions.length);
+  if (observations.length < design) {
+    return { config: initialDesignPoint(space, observations, design, rng, feasible, settle), source: "initial_design", observationsUsed: observations.length };
+  }
+
+  const sign = goal === "minimize" ? 1 : -1;
+  const points = observations.map((o) => encode(space, o.config));
+  const transform = fitOutputTransform(observations.map((o) => sign * o.value));
+  const values = observations.map((o) => transform.forward(sign * o.value));
+  const gp = fitGp(points, values, {
+    rng: createRng(rng.int(2 ** 31)),
+    randomRestarts: PROPOSE_DEFAULTS.hyperparameterRestarts,
+    ...(options.previousHyperparameters ? { initial: options.previousHyperparameters } : {}),
+  });
+  const best = incumbent(gp);
+  const chosen = maximizeAcquisition(space, gp, best, points, values, rng, feasible, isObserved, options.randomCandidates ?? PROPOSE_DEFAULTS.randomCandidates, settle);
+  const prediction = gp.predict(chosen.x);
+  return {
+    config: decode(space, chosen.x),
+    source: "bayesian",
+    prediction: {
+      mean: sign * transform.inverse(prediction.mean),
+      interval: [transform.inverse(prediction.mean - 2 * Math.sqrt(prediction.variance)), transform.inverse(prediction.mean + 2 * Math.sqrt(prediction.variance))]
+        .map((v) => sign * v)
+        .sort((a, b) => a - b) as [number, number],
+      logExpectedImprovement: chosen.score,
+    },
+    hyperparameters: gp.hyperparameters,
+    observationsUsed: observations.length,
+  };
+}
+
+function squaredDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i]! - b[i]!) ** 2;
+  return s;
+}
+
+/** The design point farthest (maximin) from all observations, so a re-run continues the same LHS. */
+function initialDesignPoint(
+  space: Space,
+  observations: readonly Observation[],
+  size: number,
+  rng: Rng,
+  feasible: (c: Config) => boolean,
+  settle: (x: Float64Array) => Float64Array,
+): Config {
+  const observed = observations.map((o) => encode(space, o.config));
+  const candidates = latinHypercube(space, size, rng)
+    .map(settle)
+    .filter((x) => feasible(decode(space, x)));
+  let bestPoint: Float64Array | null = null;
+  let bestDistance = -1;
+  for (const x of candidates) {
+    const d = observed.length === 0 ? Infinity : Math.min(...observed.map((o) => squaredDistance(o, x)));
+    if (d > bestDistance && d > 1e-12) {
+      bestDistance = d;
+      bestPoint = x;
+    }
+  }
+  if (bestPoint && (observed.length === 0 || bestDistance > 0)) return decode(space, bestPoint);
+  // The LHS points are all infeasible or taken: fall back to the feasible random point farthest away.
+  let fallback: Float64Array | null = null;
+  let fallbackDistance = -1;
+  for (let attempt = 0, found = 0; attempt < PROPOSE_DEFAULTS.feasibleSampleAttempts && found < PROPOSE_DEFAULTS.designFallbackCandidates; attempt++) {
+    const x = settle(samplePoint(space, rng));
+    if (!feasible(decode(space, x))) continue;
+    found++;
+    const d = observed.length === 0 ? Infinity : Math.min(...observed.map((o) => squaredDistance(o, x)));
+    if (d > fallbackDistance) {
+      fallbackDistance = d;
+      fallback = x;
+    }
+  }
+  if (!fallback) throw new NoFeasiblePointError(`no feasible point found in ${PROPOSE_DEFAULTS.feasibleSampleAttempts} random samples; the constraint excludes (almost) the whole space`);
+  return decode(space, fallback);
+}
+
+interface Scored {
+  x: Float64Array;
+  score: number;
+}
+
+function maximizeAcquisition(
+  space: Space,
+  gp: FittedGp,
+  best: number,
+  points: Float64Array[],
+  values: number[],
+  rng: Rng,
+  feasible: (c: Config) => boolean,
+  isObserved: (c: Config) => boolean,
+  randomCandidates: number,
+  settle: (x: Float64Array) => Float64Array,
+): Scored {
+  const acq = (x: Float64Array): number => {
+    const config = decode(space, x);
+    if (!feasible(config)) return -Infinity;
+    return logExpectedImprovement(gp, x, best);
+  };
+  const numeric = numericCoordinates(space);
+  const categoricalDims = space.dimensions.map((d, i) => ({ d, off: space.offsets[i]! })).filter(({ d }) => d.type === "categorical");
+
+  const perturb = (centre: Float64Array, step: number): Float64Array => {
+    const x = Float64Array.from(centre);
+    for (const c of numeric) x[c] = Math.min(1, Math.max(0, x[c]! + step * rng.normal()));
+    // Flip each categorical with probability 1/D so local moves stay local.
+    for (const { d, off } of categoricalDims) {
+      if (d.type !== "categorical" || rng.uniform() >= 1 / space.dimensions.length) continue;
+      for (let k = 0; k < d.choices.length; k++) x[off + k] = 0;
+      x[off + rng.int(d.choices.length)] = 1;
+    }
+    return settle(snap(space, x));
+  };
+
+  const pool: Scored[] = [];
+  for (let i = 0; i < randomCandidates; i++) {
+    const x = settle(samplePoint(space, rng));
+    pool.push({ x, score: acq(x) });
+  }
+  const order = values.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v);
+  for (const { i } of order.slice(0, PROPOSE_DEFAULTS.localCentres)) {
+    for (let k = 0; k < PROPOSE_DEFAULTS.localCandidatesPerCentre; k++) {
+      const x = perturb(points[i]!, PROPOSE_DEFAULTS.localStep * (k % 2 === 0 ? 1 : 0.25));
+      pool.push({ x, score: acq(x) });
+    }
+  }
+  pool.sort((a, b) => b.score - a.score);
+
+  // Local refinement of the best few (stochastic hill climbing with a shrinking step).
+  const starts: Scored[] = [];
+  for (const c of pool) {
+    if (starts.length >= PROPOSE_DEFAULTS.refineStarts) break;
+    if (c.score === -Infinity) break;
+    if (starts.every((s) => squaredDistance(s.x, c.x) > 1e-8)) starts.push(c);
+  }
+  const refined: Scored[] = starts.map((start) => {
+    let current = start;
+    let step = PROPOSE_DEFAULTS.localStep / 2;
+    let failures = 0;
+    for (let t = 0; t < PROPOSE_DEFAULTS.refineSteps && step > 1e-5; t++) {
+      const x = perturb(current.x, step);
+      const score = acq(x);
+      if (score > current.score) {
+        current = { x, score };
+        failures = 0;
+      } else if (++failures >= 6) {
+        step /= 2;
+        failures = 0;
+      }
+    }
+    return current;
+  });
+  const ranked = [...refined, ...pool].filter((c) => c.score > -Infinity).sort((a, b) => b.score - a.score);
+  for (const c of ranked) {
+    if (!isObserved(decode(space, c.x))) return c;
+  }
+  // Everything scored is already observed (tiny discrete space) or infeasible: any unobserved feasible point.
+  for (let attempt = 0; attempt < PROPOSE_DEFAULTS.feasibleSampleAttempts; attempt++) {
+    const x = settle(samplePoint(space, rng));
+    const config = decode(space, x);
+    if (feasible(config) && !isObserved(config)) return { x, score: acq(x) };
+  }
+  const anyFeasible = ranked[0];
+  if (anyFeasible) return anyFeasible;
+  throw new NoFeasiblePointError("no feasible candidate found; the constraint excludes (almost) the whole space");
+}

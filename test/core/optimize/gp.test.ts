@@ -1,0 +1,113 @@
+import { CholeskyDecomposition, Matrix } from "ml-matrix";
+import { describe, expect, it } from "vitest";
+import { fitGp, logMarginalLikelihood, logPosteriorAt, posteriorWithHyperparameters } from "../../../src/core/optimize/gp";
+import { cholesky, choleskyInverse, choleskySolve } from "../../../src/core/optimize/linalg";
+import { minimizeLbfgs } from "../../../src/core/optimize/lbfgs";
+import { createRng } from "../../../src/core/random";
+
+// A fixed data set; reference values computed independently with NumPy 2 (np.linalg.cholesky /
+// solve on the same Matérn 5/2 ARD formula).
+const X = [
+  [0.085649, 0.236811, 0.801274],
+  [0.582162, 0.094129, 0.433127],
+  [0.479051, 0.159739, 0.734577],
+  [0.113672, 0.391228, 0.51674],
+  [0.430628, 0.586799, 0.737838],
+  [0.956267, 0.284201, 0.648547],
+  [0.696216, 0.292721, 0.00149],
+];
+const Y = [0.51, -0.73, 0.11, 1.18, 1.15, -1.1, -1.12];
+const H = { lengthScales: [0.3, 0.7, 1.9], signalVariance: 1.3, noiseVariance: 0.01 };
+
+describe("linear algebra", () => {
+  it("factors the textbook example exactly", () => {
+    // Wikipedia "Cholesky decomposition" example: L = [[2,0,0],[6,1,0],[-8,5,3]].
+    const f = cholesky(Float64Array.from([4, 12, -16, 12, 37, -43, -16, -43, 98]), 3);
+    expect(Array.from(f.lower)).toEqual([2, 0, 0, 6, 1, 0, -8, 5, 3]);
+    expect(f.jitter).toBe(0);
+    const x = choleskySolve(f, [1, 2, 3]);
+    const inv = choleskyInverse(f);
+    const viaInverse = [0, 1, 2].map((i) => inv[i * 3]! * 1 + inv[i * 3 + 1]! * 2 + inv[i * 3 + 2]! * 3);
+    viaInverse.forEach((v, i) => expect(v).toBeCloseTo(x[i]!, 10));
+  });
+
+  it("agrees with ml-matrix's CholeskyDecomposition on random SPD matrices", () => {
+    const rng = createRng(11);
+    for (const n of [1, 5, 30]) {
+      const b = Array.from({ length: n * n }, () => rng.normal());
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+        let s = i === j ? 0.5 : 0;
+        for (let k = 0; k < n; k++) s += b[i * n + k]! * b[j * n + k]!;
+        a[i * n + j] = s;
+      }
+      const ours = cholesky(a, n);
+      const reference = new CholeskyDecomposition(new Matrix(Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * n, (i + 1) * n))))).lowerTriangularMatrix;
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(ours.lower[i * n + j]!).toBeCloseTo(reference.get(i, j), 9);
+    }
+  });
+
+  it("adds jitter to a singular matrix instead of failing", () => {
+    const f = cholesky(Float64Array.from([1, 1, 1, 1]), 2);
+    expect(f.jitter).toBeGreaterThan(0);
+  });
+});
+
+describe("Gaussian process", () => {
+  it("log marginal likelihood matches an independent NumPy computation", () => {
+    expect(logMarginalLikelihood(X, Y, H)).toBeCloseTo(-7.158941287949853, 9);
+  });
+
+  it("posterior mean and variance match NumPy", () => {
+    const gp = posteriorWithHyperparameters(X, Y, H);
+    const p = gp.predictStandardized([0.5, 0.5, 0.5]);
+    expect(p.mean).toBeCloseTo(0.5536286515882235, 9);
+    expect(p.variance).toBeCloseTo(0.07894735533965958, 9);
+  });
+
+  it("analytic gradient of the log posterior matches central differences", () => {
+    const theta = [Math.log(0.3), Math.log(0.7), Math.log(1.9), Math.log(1.3), Math.log(0.01)];
+    const { gradient } = logPosteriorAt(X, Y, theta);
+    const h = 1e-6;
+    theta.forEach((_, i) => {
+      const up = [...theta];
+      const down = [...theta];
+      up[i]! += h;
+      down[i]! -= h;
+      const numeric = (logPosteriorAt(X, Y, up).value - logPosteriorAt(X, Y, down).value) / (2 * h);
+      expect(gradient[i]!).toBeCloseTo(numeric, 5);
+    });
+  });
+
+  it("fitting raises the marginal likelihood above a poor starting guess and predicts held-out points", () => {
+    const rng = createRng(5);
+    const f = (x: number[]) => Math.sin(5 * x[0]!) + 0.2 * x[1]!;
+    const pts = Array.from({ length: 25 }, () => [rng.uniform(), rng.uniform()]);
+    const gp = fitGp(pts, pts.map(f), { rng: createRng(1) });
+    expect(gp.hyperparameters.lengthScales[0]!).toBeLessThan(gp.hyperparameters.lengthScales[1]!);
+    let sq = 0;
+    for (let i = 0; i < 20; i++) {
+      const x = [rng.uniform(), rng.uniform()];
+      sq += (gp.predict(x).mean - f(x)) ** 2;
+    }
+    expect(Math.sqrt(sq / 20)).toBeLessThan(0.1);
+  });
+});
+
+describe("L-BFGS", () => {
+  it("finds the Rosenbrock minimum", () => {
+    const r = minimizeLbfgs(
+      (x) => {
+        const [a, b] = [x[0]!, x[1]!];
+        return {
+          value: (1 - a) ** 2 + 100 * (b - a * a) ** 2,
+          gradient: Float64Array.from([-2 * (1 - a) - 400 * a * (b - a * a), 200 * (b - a * a)]),
+        };
+      },
+      Float64Array.from([-1.2, 1]),
+      { maxIterations: 500, relativeTolerance: 0 },
+    );
+    expect(r.x[0]!).toBeCloseTo(1, 4);
+    expect(r.x[1]!).toBeCloseTo(1, 4);
+  });
+});

@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import { branin } from "../../../bench/_optimizer-functions";
+import { propose, type Observation } from "../../../src/core/optimize/propose";
+import { createRng } from "../../../src/core/random";
+import { buildSpace, decode, encode, isInside, latinHypercube, samplePoint } from "../../../src/core/optimize/space";
+
+const mixed = buildSpace({
+  dimensions: [
+    { name: "x", type: "float", low: -5, high: 10 },
+    { name: "n", type: "int", low: 1, high: 1000, log: true },
+    { name: "c", type: "categorical", choices: ["a", "b", "c"] },
+    { name: "flag", type: "categorical", choices: [false, true] },
+  ],
+});
+
+describe("search space", () => {
+  it("encodes to the unit cube with one-hot categoricals and round-trips", () => {
+    expect(mixed.width).toBe(1 + 1 + 3 + 2);
+    const config = { x: 2.5, n: 100, c: "b", flag: true };
+    const x = encode(mixed, config);
+    [0.5, 2 / 3, 0, 1, 0, 0, 1].forEach((v, i) => expect(x[i]).toBeCloseTo(v, 12));
+    expect(decode(mixed, x)).toEqual(config);
+  });
+
+  it("samples log dimensions log-uniformly and Latin-hypercube strata once each", () => {
+    const rng = createRng(3);
+    const ns = Array.from({ length: 4000 }, () => decode(mixed, samplePoint(mixed, rng)).n as number);
+    expect(ns.filter((n) => n <= 31).length / ns.length).toBeGreaterThan(0.4); // √1000 ≈ 31.6 is the median
+    const design = latinHypercube(mixed, 10, rng);
+    const strata = design.map((p) => Math.floor(p[0]! * 10)).sort((a, b) => a - b);
+    expect(strata).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (const p of design) expect(isInside(mixed, decode(mixed, p))).toBe(true);
+  });
+
+  it("rejects malformed spaces naming the field", () => {
+    expect(() => buildSpace({ dimensions: [{ name: "x", type: "float", low: 1, high: 0 }] })).toThrow(/high/);
+    expect(() => buildSpace({ dimensions: [{ name: "x", type: "int", low: 0, high: 5, log: true }] })).toThrow(/low/);
+    expect(() => buildSpace({ dimensions: [{ name: "x", type: "categorical", choices: ["a", "a"] }] })).toThrow(/duplicate choice/);
+    expect(() => buildSpace({ dimensions: [] })).toThrow(/at least one dimension/);
+  });
+});
+
+describe("propose", () => {
+  it("starts with an initial design, then the GP; every point is inside the space", () => {
+    const rng = createRng(1);
+    const observations: Observation[] = [];
+    const sources: string[] = [];
+    for (let t = 0; t < 8; t++) {
+      const p = propose(mixed, observations, { seed: 10 + t, goal: "minimize", initialDesignSize: 5 });
+      sources.push(p.source);
+      expect(isInside(mixed, p.config)).toBe(true);
+      observations.push({ config: p.config, value: rng.normal() });
+    }
+    expect(sources).toEqual([...Array(5).fill("initial_design"), ...Array(3).fill("bayesian")]);
+  });
+
+  it("tries warm-start points first and never repeats an observed one", () => {
+    const warm = { x: 1, n: 10, c: "a", flag: false };
+    const first = propose(mixed, [], { seed: 1, warmStart: [{ config: warm, source: "pgtune" }] });
+    expect(first).toMatchObject({ source: "warm_start", warmStartSource: "pgtune", config: warm });
+    const second = propose(mixed, [{ config: warm, value: 1 }], { seed: 1, warmStart: [{ config: warm, source: "pgtune" }] });
+    expect(second.source).toBe("initial_design");
+  });
+
+  it("honours a constraint at every stage", () => {
+    const feasible = (c: Record<string, unknown>) => (c.x as number) + Math.log10(c.n as number) <= 2;
+    const rng = createRng(9);
+    const observations: Observation[] = [];
+    for (let t = 0; t < 10; t++) {
+      const p = propose(mixed, observations, { seed: t, feasible, initialDesignSize: 4, warmStart: [{ config: { x: 9, n: 999, c: "a", flag: true }, source: "infeasible" }] });
+      expect(feasible(p.config)).toBe(true);
+      observations.push({ config: p.config, value: rng.normal() });
+    }
+  });
+
+  it("is reproducible for a seed", () => {
+    const obs: Observation[] = [0, 1, 2, 3, 4, 5].map((i) => ({ config: { x: i, n: 1 + i * 100, c: "abc"[i % 3]!, flag: i % 2 === 0 }, value: i * i }));
+    expect(propose(mixed, obs, { seed: 5, goal: "minimize" }).config).toEqual(propose(mixed, obs, { seed: 5, goal: "minimize" }).config);
+  });
+
+  it("beats random search on Branin with 20 evaluations (5 seeds, medians)", () => {
+    const space = buildSpace(branin.space);
+    const bests: Array<[number, number]> = [];
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const observations: Observation[] = [];
+      for (let t = 0; t < 20; t++) {
+        const p = propose(space, observations, { seed: seed * 100 + t, goal: "minimize" });
+        observations.push({ config: p.config, value: branin.evaluate(p.config as Record<string, number>) });
+      }
+      const rng = createRng(seed);
+      let randomBest = Infinity;
+      for (let t = 0; t < 20; t++) randomBest = Math.min(randomBest, branin.evaluate(decode(space, samplePoint(space, rng)) as Record<string, number>));
+      bests.push([Math.min(...observations.map((o) => o.value)), randomBest]);
+    }
+    const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+    const ours = median(bests.map((b) => b[0]));
+    const random = median(bests.map((b) => b[1]));
+    expect(ours).toBeLessThan(random / 2);
+    expect(ours).toBeLessThan(1);
+  }, 30_000);
+
+  it("rejects observations that do not fit the space", () => {
+    expect(() => propose(mixed, [{ config: { x: 1, n: 1, c: "z", flag: true }, value: 1 }], { seed: 1 })).toThrow(/c: "z" is not one of/);
+    expect(() => propose(mixed, [{ config: { x: 1, n: 1, c: "a", flag: true }, value: NaN }], { seed: 1 })).toThrow(/observations\[0\]\.value/);
+  });
+});
