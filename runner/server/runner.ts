@@ -10,6 +10,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { COMMANDS_PATH, parseKeyRing } from "../../src/protocol";
+import { createCanaryRuntime } from "../canary/runtime";
 import type { RunnerConfig } from "../config";
 import { targetConnector } from "../postgres/target";
 import { CommandJournal } from "../state/journal";
@@ -43,6 +44,7 @@ export async function startRunner(config: RunnerConfig): Promise<RunningRunner> 
   try {
     const nonces = await FileNonceStore.open(join(config.stateDir, "nonces.log"), { nowSeconds: Math.floor(Date.now() / 1000) });
     const journal = await CommandJournal.open(join(config.stateDir, "journal"), { onWarning: (event, fields) => log("warn", event, fields) });
+    const canary = createCanaryRuntime(config);
     const route = createCommandRoute({
       keys,
       nonces,
@@ -51,12 +53,14 @@ export async function startRunner(config: RunnerConfig): Promise<RunningRunner> 
       targetKey: targetKeyOf(config.targetUrl),
       allowKnobs: config.allowKnobs,
       commandTimeoutMs: config.commandTimeoutMs,
+      canary,
     });
     const server = await startRunnerServer(config, { [`POST ${COMMANDS_PATH}`]: route });
     log("info", "runner_ready", { keyIds: [...keys.keys()], stateDir: config.stateDir, target: redactUrl(config.targetUrl), rememberedNonces: nonces.size });
     return {
       ...server,
       async close() {
+        canary.close();
         await server.close();
         await nonces.close();
         unlock();
