@@ -34,7 +34,7 @@ import type { KnobProposal } from "../optimize/tune-knobs";
 import { commandSpec } from "../../protocol/commands/index";
 import { baselineGate, canaryGate, combineVerdicts, compareCanary, GateThresholdsSchema } from "./gates";
 import { planKnobChange, settingsOf, type ProposalRequest } from "./knob-plan";
-import { registeredResult, resultOf, sampleOf, type ConfigureAnswer, type LaunchAnswer, type RouteAnswer, type SwitchoverAnswer } from "./results";
+import { resultOf, sampleOf } from "./results";
 import {
   StartRequestSchema,
   isFinished,
@@ -44,7 +44,7 @@ import {
   type StartRequest,
   type WindowState,
 } from "./run-state";
-import { combinedSubWindow, compactSample, subWindowBetween, subWindowOfItem, type SubWindow } from "./series";
+import { combinedSubWindow, compactSample, MAX_QUERIES_PER_SUBWINDOW, subWindowBetween, subWindowOfItem, type SubWindow } from "./series";
 import { commandIdFor, describeStep, isRollbackStep, phaseOfStep, stepKey, type ResolvableStep, type RolloutPhase, type Step, type WindowPurpose } from "./steps";
 import { resultSummary } from "./summary";
 import { rollbackBackoffMs, RolloutTimingsSchema, sampleCount, stepTimeoutFor, type RolloutTimingsInput } from "./timings";
@@ -232,7 +232,7 @@ export function effectOf(state: RunState): Effect | null {
     case "sample": {
       const nodes = step.purpose === "canary" ? (["primary", "canary"] as const) : (["primary"] as const);
       return runner(
-        nodes.map((node) => cmd(state, "collect", { node }, node)),
+        nodes.map((node) => cmd(state, "collect", { node, target: state.target.name, top_statements: MAX_QUERIES_PER_SUBWINDOW }, node)),
         true,
       );
     }
@@ -517,13 +517,13 @@ function onSuccess(state: RunState, output: StepOutput, now: number, events: Run
       return onApplied(state, result, now, events);
     }
     case "launch": {
-      const answer = registeredResult("launch_canary", runnerResults(output, 1)[0]) as LaunchAnswer;
+      const answer = resultOf("launch_canary", runnerResults(output, 1)[0]);
       events.push({ kind: "step", state: state.phase, message: `canary ${answer.launched ? "launched" : "already running"} at ${answer.canary.host}:${answer.canary.port} (${answer.canary.backend}, ${Math.round(answer.launchMs)} ms)` });
       const next = { ...state, canary: { ...state.canary, launch: { backend: answer.canary.backend, host: answer.canary.host, port: answer.canary.port, launched: answer.launched, launchMs: answer.launchMs } } };
       return enter(next, { kind: "configure" }, now, events);
     }
     case "configure": {
-      const answer = registeredResult("configure_canary", runnerResults(output, 1)[0]) as ConfigureAnswer;
+      const answer = resultOf("configure_canary", runnerResults(output, 1)[0]);
       const notInEffect = answer.knobs.filter((k) => k.verdict === "testable" && !k.inEffect);
       const next = { ...state, canary: { ...state.canary, configure: { method: answer.method, notCanaryTestable: answer.notCanaryTestable, restartMs: answer.restartMs ?? null } } };
       events.push({
@@ -536,7 +536,7 @@ function onSuccess(state: RunState, output: StepOutput, now: number, events: Run
       return enter(next, { kind: "route", pct: state.timings.canarySteps[0]! }, now, events);
     }
     case "route": {
-      const answer = registeredResult("route_traffic", runnerResults(output, 1)[0]) as RouteAnswer;
+      const answer = resultOf("route_traffic", runnerResults(output, 1)[0]);
       const record: CanaryStepRecord = { pct: step.pct, plannedShare: answer.plannedShare, measuredShare: answer.measuredShare, poolRefillMs: answer.poolRefillMs, comparison: null, system: null, verdict: null };
       const next = { ...state, canary: { ...state.canary, steps: [...state.canary.steps, record] } };
       events.push({
@@ -549,7 +549,7 @@ function onSuccess(state: RunState, output: StepOutput, now: number, events: Run
       return startWindow(next, "canary", step.pct, now, now + state.timings.settleMs, events);
     }
     case "switchover":
-      return onSwitchover(state, registeredResult("switchover", runnerResults(output, 1)[0]) as SwitchoverAnswer, now, events);
+      return onSwitchover(state, resultOf("switchover", runnerResults(output, 1)[0]), now, events);
     case "resolve": {
       const result = runnerResults(output, 1)[0];
       if (step.of === "apply") {
@@ -563,7 +563,7 @@ function onSuccess(state: RunState, output: StepOutput, now: number, events: Run
         // It did complete: the canary is the primary now, so there is nothing to route back.
         const next = { ...state, rollback: null, notes: [...state.notes, `switchover completed after the rollback started (${state.rollback!.reason}); promoted`] };
         events.push({ kind: "note", state: "canary", message: "the switchover had completed: the canary is the primary, promoting instead of rolling back" });
-        return onSwitchover(next, registeredResult("switchover", result) as SwitchoverAnswer, now, events);
+        return onSwitchover(next, resultOf("switchover", result), now, events);
       }
       const records = resultOf("create_index", result).records;
       return recordIndexes(state, records, now, events);
@@ -574,12 +574,12 @@ function onSuccess(state: RunState, output: StepOutput, now: number, events: Run
       return done(state, "rolled_back", state.rollback!.reason, now, events);
     }
     case "route_back": {
-      const answer = registeredResult("route_traffic", runnerResults(output, 1)[0]) as RouteAnswer;
+      const answer = resultOf("route_traffic", runnerResults(output, 1)[0]);
       events.push({ kind: "measurement", state: state.phase, message: `all read-only traffic back on the primary (share on canary now ${answer.measuredShare === null ? "not measured" : pctText(answer.measuredShare)})`, data: { measuredShare: answer.measuredShare } });
       return enter(state, { kind: "teardown" }, now, events);
     }
     case "teardown": {
-      registeredResult("teardown_canary", runnerResults(output, 1)[0]);
+      resultOf("teardown_canary", runnerResults(output, 1)[0]);
       events.push({ kind: "step", state: state.phase, message: "canary torn down; traffic is 100 % on the primary" });
       return done(state, "rolled_back", state.rollback!.reason, now, events);
     }
@@ -680,7 +680,7 @@ function onApplied(state: RunState, result: ReturnType<typeof resultOf<"apply_co
   return startWindow(next, "direct", null, now, now + state.timings.settleMs, events);
 }
 
-function onSwitchover(state: RunState, answer: SwitchoverAnswer, now: number, events: RunEventDraft[]): RunState {
+function onSwitchover(state: RunState, answer: ReturnType<typeof resultOf<"switchover">>, now: number, events: RunEventDraft[]): RunState {
   const next: RunState = { ...state, canary: { ...state.canary, switchover: { pauseMs: answer.pauseMs, newPrimary: answer.newPrimary, formerPrimaryRole: answer.formerPrimary.role } } };
   events.push({
     kind: "measurement",

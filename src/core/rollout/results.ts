@@ -28,44 +28,11 @@ export function sampleOf(value: unknown): RawSample {
   return parsed.data;
 }
 
-/**
- * Any command's result, parsed with its registered spec (for commands typed by a view below
- * until their spec is in the registry of this build).
- */
+/** Any command's result by name, parsed with its registered spec (for callers holding a string type). */
 export function registeredResult(type: string, value: unknown): unknown {
   const spec = commandSpec(type);
   if (!spec) throw new AnswerShapeError(`${type} is not in this build's command registry`);
   const parsed = (spec.result as z.ZodType).safeParse(value);
   if (!parsed.success) throw new AnswerShapeError(`${type} answer does not match its schema: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`);
   return parsed.data;
-}
-
-/** The fields of the canary commands' results the rollout reads (validated by their specs first). */
-export interface LaunchAnswer {
-  canary: { backend: string; host: string; port: number };
-  launched: boolean;
-  launchMs: number;
-}
-export interface ConfigureAnswer {
-  method: string;
-  knobs: Array<{ name: string; value: string; verdict: string; applied: boolean; inEffect: boolean; why?: string | undefined }>;
-  notCanaryTestable: Array<{ name: string; verdict: string; why: string }>;
-  restartMs?: number | undefined;
-}
-export interface RouteAnswer {
-  canaryPct: number;
-  plannedShare: number;
-  measuredShare: number | null;
-  poolRefillMs: number | null;
-  routedBack: { reason: string; fromPct: number } | null;
-}
-export interface SwitchoverAnswer {
-  newPrimary: { host: string; port: number };
-  pauseMs: number;
-  formerPrimary: { host: string; port: number; role: string; error?: string | undefined };
-  steps: Array<{ step: string; ms: number }>;
-}
-export interface TeardownAnswer {
-  tornDown: { host: string; port: number } | null;
-  routedBack: boolean;
 }
