@@ -504,7 +504,7 @@ function onSuccess(state: RunState, output: StepOutput, now: number, events: Run
         ? `${recommendations.length} index(es) cut a query's planner cost by ≥ ${advice.thresholds.minCostSavingsPct} %`
         : `no index would cut any of ${advice.queries.length} queries' planner cost by ≥ ${advice.thresholds.minCostSavingsPct} %`;
       const next: RunState = { ...state, indexes: { recommendations, queriesLookedAt: advice.queries.length, records: null, note }, indexQueryIds };
-      events.push({ kind: "step", state: state.phase, message: note, data: { recommendations: recommendations.map((r) => r.ddl), warnings: advice.warnings } });
+      events.push({ kind: "step", state: state.phase, message: note, data: { recommendations: recommendations.map((r) => r.ddl), warnings: advice.warnings, queries: advice.queries.map((q) => ({ queryId: q.queryId, calls: q.calls, decision: q.decision, reason: q.reason, costBefore: q.costBefore, costAfter: q.costAfter })), skippedTables: advice.skippedTables } });
       if (recommendations.length === 0) return afterIndexes(next, now, events);
       return enter(next, { kind: "create_index" }, now, events);
     }
