@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { COMMANDS_PATH, parseKeyRing } from "../../src/protocol";
 import { createCanaryRuntime } from "../canary/runtime";
 import type { RunnerConfig } from "../config";
-import { targetConnector } from "../postgres/target";
+import { targetConnector, withHostPort } from "../postgres/target";
+import { rolloutState } from "../canary/state";
 import { CommandJournal } from "../state/journal";
 import { FileNonceStore } from "../state/nonce-file-store";
 import { lockStateDir } from "../state/state-lock";
@@ -49,7 +50,7 @@ export async function startRunner(config: RunnerConfig): Promise<RunningRunner> 
       keys,
       nonces,
       journal,
-      target: targetConnector(config.targetUrl),
+      target: targetConnector(() => currentPrimaryUrl(config.targetUrl, config.stateDir)),
       targetKey: targetKeyOf(config.targetUrl),
       allowKnobs: config.allowKnobs,
       commandTimeoutMs: config.commandTimeoutMs,
@@ -92,4 +93,14 @@ function redactUrl(url: string | undefined): string | undefined {
   } catch {
     return "(unparseable URL)";
   }
+}
+
+/**
+ * After a switchover the promoted canary is the primary: every command (collect, apply_config,
+ * indexes …) must follow it, not the address the runner was started with.
+ */
+export function currentPrimaryUrl(targetUrl: string | undefined, stateDir: string): string | undefined {
+  if (!targetUrl) return undefined;
+  const primary = rolloutState(stateDir).read()?.primary;
+  return primary ? withHostPort(targetUrl, primary.host, primary.port) : targetUrl;
 }
