@@ -12,6 +12,7 @@ import {
   type StartRequest,
   type Transition,
 } from "../../../src/core/rollout";
+import { derive, metricsItemOf, type MetricsItem } from "../../../src/core/metrics";
 import { MB, READ_CONFIG_RESULT, SimNode, fail, input, ok, proposal, runWindow, runnerOk } from "./fixtures";
 
 const T0 = Date.parse("2026-03-01T12:00:00.000Z");
@@ -334,42 +335,9 @@ describe("queries and holistic", () => {
   });
 });
 
-const HISTORY_ITEM = {
-  target: "t1",
-  sample_id: "s",
-  previous_sample_id: "p",
-  snapshot_time: "2026-03-01T11:59:00.000Z",
-  window_seconds: 30,
-  window_issue: null,
-  tps: 1000,
-  qps: 3000,
-  qps_basis: "all_entries" as const,
-  latency_mean: 1,
-  latency_p50: 0.8,
-  latency_p95: 3,
-  latency_p99: 6,
-  latency_basis: "transaction" as const,
-  statement_latency_mean: 0.5,
-  statement_latency_p50: 0.4,
-  statement_latency_p95: 2,
-  statement_latency_p99: 4,
-  statements_per_transaction: 3,
-  buffer_hit_ratio: 0.99,
-  temp_bytes_per_sec: 0,
-  wal_bytes_per_sec: 1000,
-  deadlocks: 0,
-  checkpoints_timed: 0,
-  checkpoints_req: 0,
-  active_connections: 2,
-  idle_connections: 3,
-  idle_in_transaction: 0,
-  waiting_connections: 0,
-  total_connections: 5,
-  reset_detected: false,
-  reset_reasons: [],
-  statements_evicted: 0,
-  queries_reset: 0,
-  queries_without_baseline: 0,
-  pg_stat_statements: { available: true },
-  server_major: 15,
-};
+/** A stored snapshot as the history read returns it: derived from two samples of a steady node. */
+const HISTORY_ITEM: MetricsItem = (() => {
+  const node = new SimNode(1000, { "1": { rate: 3000, meanMs: 0.3 } });
+  const first = node.sampleAt(T0 - 120_000);
+  return metricsItemOf(derive(first, node.sampleAt(T0 - 90_000)));
+})();
