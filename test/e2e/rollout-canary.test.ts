@@ -35,12 +35,12 @@ const HAVE_TOOLS =
 
 /** Short windows: seconds per step. The defaults (30 s a step) stay production-sane. */
 const TIMINGS = {
-  sampleEveryMs: 1_000,
-  baselineWindowMs: 3_000,
+  sampleEveryMs: 2_000,
+  baselineWindowMs: 4_000,
   settleMs: 500,
-  canaryStepMs: 3_000,
+  canaryStepMs: 4_000,
   routeMeasureWindowMs: 2_000,
-  verifyWindowMs: 2_000,
+  verifyWindowMs: 4_000,
   stepTimeoutMs: 60_000,
   resumeCheckMs: 2_000,
 };

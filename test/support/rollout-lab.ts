@@ -10,7 +10,7 @@
  *   POST   /stack              → { runnerUrl }           cluster + runner (idempotent)
  *   POST   /sql   {sql}        → { rows }                on the lab cluster's postgres database
  *   POST   /load  {script, clients, seconds} → { id }    pgbench -n -f <script>
- *   DELETE /load/:id          → pgbench summary          (stops it if still running)
+ *   DELETE /load/:id          → pgbench summary + errorLines (stops it if still running)
  *   POST   /runner/stop | /runner/start
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -83,7 +83,9 @@ export async function startRolloutLab(keys: string): Promise<RolloutLab> {
           await entry.run.stop();
           rmSync(entry.dir, { recursive: true, force: true });
           const summary = pgbenchSummary(await entry.run.done);
-          return send(res, 200, summary);
+          // Stopped early (SIGINT) pgbench prints no totals, but every failure it met is a line of output.
+          const errorLines = summary.output.split("\n").filter((l) => /error|abort/i.test(l));
+          return send(res, 200, { ...summary, errorLines });
         }
         if (req.method === "POST" && path === "/runner/stop") {
           await runner!.stop();

@@ -18,8 +18,8 @@ import { createRunnerClient } from "../../src/runner-client";
 import { apiJson, labTarget, optimize, rolloutLab, runOf, timeline, waitForRunEnd, type StatusBody } from "./rollout-support";
 
 const LOAD = "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM rd_sort;\n";
-/** Seconds, not minutes: 1 s samples, 4 s windows. Defaults stay production-sane. */
-const FAST = { sampleEveryMs: 1_000, baselineWindowMs: 4_000, settleMs: 1_000, directStabilizationMs: 4_000, stepTimeoutMs: 15_000, resumeCheckMs: 2_000 };
+/** Seconds, not minutes: 2 s samples (throughput judged by qps), 6 s windows. Defaults stay production-sane. */
+const FAST = { sampleEveryMs: 2_000, baselineWindowMs: 6_000, settleMs: 1_000, directStabilizationMs: 6_000, stepTimeoutMs: 15_000, resumeCheckMs: 2_000 };
 
 let load: { id: string } | undefined;
 let runnerUrl: string;
@@ -45,8 +45,10 @@ afterEach(async () => {
 afterAll(async () => {
   if (load) {
     const bench = await rolloutLab.stopLoad(load.id);
-    // Nothing the rollouts did may fail a client's transaction.
-    expect(bench).toMatchObject({ failed: 0, abortedClients: 0 });
+    // Nothing the rollouts did may fail a client's transaction (pgbench is stopped early, so
+    // it prints no totals: every error it met would be a line of its output).
+    expect(bench.abortedClients).toBe(0);
+    expect(bench.errorLines).toEqual([]);
   }
   await rolloutLab.sql("drop table if exists rd_sort");
 });
@@ -101,7 +103,7 @@ describe("direct knobs path", () => {
     const run = await runOf(started.body.run_id);
     const text = timeline(run).join("\n");
     expect(run.outcome, text).toBe("rolled_back");
-    expect(run.reason).toMatch(/vs baseline: .*(tps -\d+\.\d %|p99 \+\d+\.\d %)/);
+    expect(run.reason).toMatch(/vs baseline: .*(qps -\d+\.\d %|p99 \+\d+\.\d %)/);
     expect(text).toMatch(/forced configuration: work_mem = 64kB/);
     expect(text).toMatch(/applied work_mem = 64kB/);
     expect(text).toMatch(/gate direct: FAIL/);
@@ -137,6 +139,6 @@ describe("direct knobs path", () => {
     expect(text).toMatch(/rolling back/);
     expect(text).toMatch(/outcome failed: rollback could not complete/);
     expect(run.outcome).toBe("rolled_back");
-    expect(text).toMatch(/outcome rolled_back \(after \d+ failed attempts\)/);
+    expect(text).toMatch(/outcome rolled_back: rolled_back \(after \d+ failed attempts\)/);
   }, 150_000);
 });

@@ -42,7 +42,7 @@ export const rolloutLab = {
   stack: () => lab<{ runnerUrl: string }>("/stack", { method: "POST" }),
   sql: (sql: string) => lab<{ rows: Array<Record<string, unknown>> }>("/sql", { method: "POST", body: JSON.stringify({ sql }) }),
   startLoad: (script: string, clients: number, seconds: number) => lab<{ id: string }>("/load", { method: "POST", body: JSON.stringify({ script, clients, seconds }) }),
-  stopLoad: (id: string) => lab<{ exitCode: number | null; processed: number; failed: number; abortedClients: number; output: string }>(`/load/${id}`, { method: "DELETE" }),
+  stopLoad: (id: string) => lab<{ exitCode: number | null; processed: number; failed: number; abortedClients: number; output: string; errorLines: string[] }>(`/load/${id}`, { method: "DELETE" }),
   stopRunner: () => lab("/runner/stop", { method: "POST" }),
   startRunner: () => lab("/runner/start", { method: "POST" }),
 };

@@ -15,7 +15,7 @@
  */
 import { z } from "zod";
 import { mean, meanInterval } from "./statistics";
-import { valuesOf, type Metric, type SubWindow } from "./series";
+import { valuesOf, type Metric, type SubWindow, type ThroughputMetric } from "./series";
 
 export const GateThresholdsSchema = z
   .object({
@@ -61,19 +61,21 @@ function relative(baseline: number, measured: number): number | null {
 }
 
 /**
- * The result window against the baseline on tps and on `latencyMetric` (latencyP99 for a
- * single node; statementP99 for a split-traffic window, see combinedSubWindow).
- * A window without any rate cannot vouch for the change: it fails.
+ * The result window against the baseline on throughput (tps; qps for short samples, see
+ * throughputMetricFor) and on `latencyMetric` (latencyP99 for a single node; statementP99 for a
+ * split-traffic window, see combinedSubWindow). A window without any rate cannot vouch for the
+ * change: it fails.
  */
 export function baselineGate(
   baseline: readonly SubWindow[],
   result: readonly SubWindow[],
   latencyMetric: Extract<Metric, "latencyP99" | "statementP99">,
   thresholds: GateThresholds,
+  throughput: ThroughputMetric = "tps",
 ): GateVerdict {
   const checks: GateCheck[] = [];
-  const bTps = valuesOf(baseline, "tps");
-  const rTps = valuesOf(result, "tps");
+  const bTps = valuesOf(baseline, throughput);
+  const rTps = valuesOf(result, throughput);
   if (rTps.length === 0) {
     return {
       pass: false,
@@ -87,13 +89,13 @@ export function baselineGate(
   const tpsPass = tpsChange === null || tpsChange >= -thresholds.maxTpsDropPct;
   checks.push({
     name: "tps",
-    metric: "tps",
+    metric: throughput,
     baseline: baseTps,
     measured: measuredTps,
     changePct: tpsChange,
     limitPct: -thresholds.maxTpsDropPct,
     pass: tpsPass,
-    note: tpsChange === null ? "baseline had no transactions: nothing to compare" : `tps ${pct(tpsChange)} (limit −${thresholds.maxTpsDropPct} %)`,
+    note: tpsChange === null ? `baseline had no ${throughput}: nothing to compare` : `${throughput} ${pct(tpsChange)} (limit −${thresholds.maxTpsDropPct} %)`,
   });
 
   const bLat = valuesOf(baseline, latencyMetric);

@@ -47,7 +47,7 @@ import {
 import { combinedSubWindow, compactSample, MAX_QUERIES_PER_SUBWINDOW, subWindowBetween, subWindowOfItem, type SubWindow } from "./series";
 import { commandIdFor, describeStep, isRollbackStep, phaseOfStep, stepKey, type ResolvableStep, type RolloutPhase, type Step, type WindowPurpose } from "./steps";
 import { resultSummary } from "./summary";
-import { rollbackBackoffMs, RolloutTimingsSchema, sampleCount, stepTimeoutFor, type RolloutTimingsInput } from "./timings";
+import { rollbackBackoffMs, RolloutTimingsSchema, sampleCount, stepTimeoutFor, throughputMetricFor, type RolloutTimingsInput } from "./timings";
 
 // ── what the shell does ─────────────────────────────────────────────────────────────────────
 
@@ -595,11 +595,11 @@ function isWorkloadClass(v: string | null): v is "oltp" | "olap" | "mixed" {
 const pctText = (share: number) => `${(share * 100).toFixed(1)} %`;
 
 function brief(windows: readonly SubWindow[]): Record<string, unknown> {
-  const m = (k: "tps" | "latencyP99" | "statementP99") => {
+  const m = (k: "tps" | "qps" | "latencyP99" | "statementP99") => {
     const v = windows.map((w) => w[k]).filter((x): x is number => x !== null);
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
   };
-  return { samples: windows.length, tps: m("tps"), latencyP99: m("latencyP99"), statementP99: m("statementP99") };
+  return { samples: windows.length, tps: m("tps"), qps: m("qps"), latencyP99: m("latencyP99"), statementP99: m("statementP99") };
 }
 
 function afterBaseline(state: RunState, now: number, events: RunEventDraft[]): RunState {
@@ -611,8 +611,10 @@ function afterBaseline(state: RunState, now: number, events: RunEventDraft[]): R
   }
   const forced = next.forceConfig;
   if (forced) {
+    events.push({ kind: "state", state: "optimizing", message: "→ optimizing" });
     next = {
       ...next,
+      phase: "optimizing",
       proposal: { source: "forced", rendered: Object.fromEntries(Object.entries(forced).map(([k, v]) => [k, String(v)])), objective: "forced", proposalSource: null, observationsUsed: 0, measuredObservations: 0, note: "configuration forced by the request; the optimizer was not asked" },
       notes: [...next.notes, "the optimizer did not run: the configuration was forced by the request"],
     };
@@ -765,8 +767,9 @@ function windowComplete(state: RunState, now: number, events: RunEventDraft[]): 
       return afterBaseline({ ...state, baseline: stripQueries(w.primary), baselineSource: "live", window: null }, now, events);
     }
     case "direct": {
-      const verdict = baselineGate(state.baseline ?? [], w.primary, "latencyP99", state.thresholds);
-      const summary = resultSummary(state.baseline ?? [], w.primary, { comparison: "before_after" });
+      const throughput = throughputMetricFor(state.timings);
+      const verdict = baselineGate(state.baseline ?? [], w.primary, "latencyP99", state.thresholds, throughput);
+      const summary = resultSummary(state.baseline ?? [], w.primary, { comparison: "before_after", throughput });
       const next: RunState = { ...state, window: null, gates: [...state.gates, { step: "direct", verdict }], result: { windows: stripQueries(w.primary), summary } };
       events.push({ kind: "gate", state: state.phase, message: `${verdict.pass ? "pass" : "FAIL"}: ${verdict.checks.map((c) => c.note).join("; ")}${gaps}`, data: { verdict, window: brief(w.primary) } });
       events.push({ kind: "measurement", state: state.phase, message: summary.statement, data: { improvementPct: summary.improvementPct, interval: summary.improvementInterval, claim: summary.claim } });
@@ -779,7 +782,7 @@ function windowComplete(state: RunState, now: number, events: RunEventDraft[]): 
       const finalStep = pct === steps[steps.length - 1];
       const system = w.primary.map((p, i) => combinedSubWindow(p, w.canary[i]!));
       const comparison = compareCanary(w.primary, w.canary);
-      const verdict = combineVerdicts(baselineGate(state.baseline ?? [], system, "statementP99", state.thresholds), canaryGate(comparison, state.thresholds, finalStep));
+      const verdict = combineVerdicts(baselineGate(state.baseline ?? [], system, "statementP99", state.thresholds, throughputMetricFor(state.timings)), canaryGate(comparison, state.thresholds, finalStep));
       const sys = brief(system);
       const stepsRec = state.canary.steps.map((s) => (s.pct === pct ? { ...s, comparison, verdict, system: { tps: sys.tps as number | null, statementP99: sys.statementP99 as number | null } } : s));
       const next: RunState = { ...state, window: null, canary: { ...state.canary, steps: stepsRec }, gates: [...state.gates, { step: `canary-${pct}`, verdict }] };
@@ -794,8 +797,9 @@ function windowComplete(state: RunState, now: number, events: RunEventDraft[]): 
       return enter(next, following !== undefined ? { kind: "route", pct: following } : { kind: "switchover" }, now, events);
     }
     case "verify": {
-      const summary = resultSummary(state.baseline ?? [], w.primary, { comparison: "before_after" });
-      const verdict = baselineGate(state.baseline ?? [], w.primary, "latencyP99", state.thresholds);
+      const throughput = throughputMetricFor(state.timings);
+      const summary = resultSummary(state.baseline ?? [], w.primary, { comparison: "before_after", throughput });
+      const verdict = baselineGate(state.baseline ?? [], w.primary, "latencyP99", state.thresholds, throughput);
       const next: RunState = { ...state, window: null, result: { windows: stripQueries(w.primary), summary } };
       events.push({ kind: "measurement", state: state.phase, message: `after the switchover: ${summary.statement}`, data: { improvementPct: summary.improvementPct, interval: summary.improvementInterval, claim: summary.claim, verdict } });
       if (!verdict.pass) {

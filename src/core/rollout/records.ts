@@ -35,7 +35,7 @@ function describeWindows(windows: readonly SubWindow[]): Record<string, unknown>
     const v = valuesOf(windows, m);
     return v.length ? meanInterval(v) : null;
   };
-  return { samples: windows.length, tps: metric("tps"), latency_p99: metric("latencyP99"), statement_latency_p99: metric("statementP99") };
+  return { samples: windows.length, tps: metric("tps"), qps: metric("qps"), latency_p99: metric("latencyP99"), statement_latency_p99: metric("statementP99") };
 }
 
 export function runRowOf(state: RunState): RunRow {
@@ -64,6 +64,7 @@ export function runRowOf(state: RunState): RunRow {
       ? {
           ...describeWindows(state.result.windows),
           comparison: summary!.comparison,
+          throughput_metric: summary!.throughput,
           tps_change_pct: summary!.tps.changePct,
           tps_change_interval: summary!.tps.changeInterval,
           latency_p99_change_pct: summary!.latencyP99.changePct,
@@ -123,9 +124,10 @@ export function observationOf(state: RunState): ObservationRow | null {
     config: configAfter(state.settings, state.plan.apply),
     score: summary.improvementPct,
     scoreType: "deployment",
-    tps: summary.tps.result?.mean ?? null,
+    // Short samples judge throughput by qps (throughputMetricFor): not a tps, so not stored as one.
+    tps: summary.throughput === "tps" ? (summary.tps.result?.mean ?? null) : null,
     latencyP99: summary.latencyP99.result?.mean ?? null,
-    baselineTps: summary.tps.baseline?.mean ?? null,
+    baselineTps: summary.throughput === "tps" ? (summary.tps.baseline?.mean ?? null) : null,
     baselineLatencyP99: summary.latencyP99.baseline?.mean ?? null,
   };
 }

@@ -28,7 +28,8 @@ export interface SubWindow {
   queries: QueryStat[];
 }
 
-export type Metric = "tps" | "latencyP99" | "statementP99";
+export type Metric = "tps" | "qps" | "latencyP99" | "statementP99";
+export type ThroughputMetric = Extract<Metric, "tps" | "qps">;
 
 /** Statements per window kept for the canary comparison (heaviest by calls first). */
 export const MAX_QUERIES_PER_SUBWINDOW = 200;

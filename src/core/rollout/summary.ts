@@ -14,7 +14,7 @@
  */
 import { improvementScore } from "../optimize/objective";
 import { CONFIDENCE_LEVEL, differenceInterval, meanInterval, type MeanInterval } from "./statistics";
-import { valuesOf, type SubWindow } from "./series";
+import { valuesOf, type SubWindow, type ThroughputMetric } from "./series";
 
 /** Run-to-run noise of one configuration measured on this class of machine (DESIGN.md). */
 export const MEASURED_NOISE_RANGE_PCT: readonly [number, number] = [3, 21];
@@ -32,6 +32,8 @@ export interface MetricChange {
 
 export interface ResultSummary {
   comparison: Comparison;
+  /** What `tps` holds: transactions/s, or statements/s when samples were too short for tps. */
+  throughput: ThroughputMetric;
   tps: MetricChange;
   latencyP99: MetricChange;
   /** 0.6·Δtps % + 0.4·(−Δp99 %), from the window means; null when tps was not measured. */
@@ -56,20 +58,22 @@ function change(baseline: readonly number[], result: readonly number[]): MetricC
 const signed = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(1)}`;
 const num = (x: number | undefined) => (x === undefined ? "?" : x >= 100 ? x.toFixed(0) : x.toFixed(2));
 
-export function resultSummary(baseline: readonly SubWindow[], result: readonly SubWindow[], opts: { comparison: Comparison }): ResultSummary {
-  const tps = change(valuesOf(baseline, "tps"), valuesOf(result, "tps"));
+export function resultSummary(baseline: readonly SubWindow[], result: readonly SubWindow[], opts: { comparison: Comparison; throughput?: ThroughputMetric }): ResultSummary {
+  const throughput = opts.throughput ?? "tps";
+  const tps = change(valuesOf(baseline, throughput), valuesOf(result, throughput));
   const latencyP99 = change(valuesOf(baseline, "latencyP99"), valuesOf(result, "latencyP99"));
   const level = CONFIDENCE_LEVEL;
   if (tps.changePct === null || !tps.baseline || !tps.result) {
     return {
       comparison: opts.comparison,
+      throughput,
       tps,
       latencyP99,
       improvementPct: null,
       improvementInterval: null,
       level,
       claim: "none",
-      statement: "tps was not measured on both sides (no traffic, or counter resets): no improvement can be stated",
+      statement: `${throughput} was not measured on both sides (no traffic, or counter resets): no improvement can be stated`,
     };
   }
   const improvementPct = improvementScore(
@@ -87,12 +91,12 @@ export function resultSummary(baseline: readonly SubWindow[], result: readonly S
     opts.comparison === "before_after"
       ? `before/after windows (${samples}), not interleaved; the same configuration varies ${MEASURED_NOISE_RANGE_PCT[0]}–${MEASURED_NOISE_RANGE_PCT[1]} % run to run on this class of machine`
       : `same window (${samples})`;
-  const detail = `tps ${num(tps.baseline.mean)} → ${num(tps.result.mean)}/s, p99 ${num(latencyP99.baseline?.mean)} → ${num(latencyP99.result?.mean)} ms; ${how}`;
+  const detail = `${throughput} ${num(tps.baseline.mean)} → ${num(tps.result.mean)}/s, p99 ${num(latencyP99.baseline?.mean)} → ${num(latencyP99.result?.mean)} ms; ${how}`;
   const ci = improvementInterval ? `${Math.round(level * 100)} % CI ${signed(improvementInterval[0])} … ${signed(improvementInterval[1])} %` : null;
   let statement: string;
   if (!ci) statement = `no interval (fewer than two samples on one side), so nothing is claimed: measured ${signed(improvementPct)} %; ${detail}`;
   else if (claim === "improvement") statement = `improvement ${signed(improvementPct)} % (${ci}); ${detail}`;
   else if (claim === "regression") statement = `regression ${signed(improvementPct)} % (${ci}); ${detail}`;
   else statement = `no difference distinguishable from noise: ${signed(improvementPct)} % (${ci} includes 0); ${detail}`;
-  return { comparison: opts.comparison, tps, latencyP99, improvementPct, improvementInterval, level, claim, statement };
+  return { comparison: opts.comparison, throughput, tps, latencyP99, improvementPct, improvementInterval, level, claim, statement };
 }

@@ -15,8 +15,11 @@ const HOUR = 3_600_000;
 
 export const RolloutTimingsSchema = z
   .object({
-    /** A sample is collected this often inside every measurement window (≥ derive's minimum window). */
-    sampleEveryMs: ms(MIN_WINDOW_SECONDS * 1000, 600_000, 10_000),
+    /**
+     * A sample is collected this often inside every measurement window: at least 1.5 s, so that
+     * collect's own timing jitter never brings two samples under derive's 1 s minimum window.
+     */
+    sampleEveryMs: ms(MIN_WINDOW_SECONDS * 1500, 600_000, 10_000),
     /** The baseline is the mean of the stored snapshots this far back… */
     baselineLookbackMs: ms(10_000, HOUR, 120_000),
     /** …when there are at least this many with rates; otherwise it is measured live. */
@@ -86,4 +89,16 @@ export function rollbackBackoffMs(timings: RolloutTimings, attempt: number): num
 /** Sample times of a window of `lengthMs` starting at `start`: start, start+every, …, start+length. */
 export function sampleCount(lengthMs: number, everyMs: number): number {
   return Math.max(2, Math.round(lengthMs / everyMs) + 1);
+}
+
+/**
+ * Throughput is tps (pg_stat_database) when samples are this far apart or more. Each backend
+ * flushes its transaction counts at most once a second (src/core/metrics/README.md), so a
+ * 2-second window can be off by half; pg_stat_statements' calls (qps) are live. Shorter samples
+ * (tests, a hurried operator) therefore judge throughput by qps and the run records that.
+ */
+export const TPS_MIN_SAMPLE_MS = 10_000;
+
+export function throughputMetricFor(timings: Pick<RolloutTimings, "sampleEveryMs">): "tps" | "qps" {
+  return timings.sampleEveryMs >= TPS_MIN_SAMPLE_MS ? "tps" : "qps";
 }

@@ -10,7 +10,7 @@ import { MB, READ_CONFIG_RESULT, SimNode, fail, ok, proposal, runWindow, runnerO
 const T0 = Date.parse("2026-03-01T12:00:00.000Z");
 const RUN = "r-canary";
 const target = { name: "t1", runnerUrl: "http://127.0.0.1:7070", runnerKeyId: "test", totalRamMb: 4096 };
-const fast = { sampleEveryMs: 1_000, baselineWindowMs: 3_000, canaryStepMs: 3_000, verifyWindowMs: 2_000, settleMs: 500, stepTimeoutMs: 10_000, retryDelayMs: 1_000, rollbackRetryBaseMs: 1_000, rollbackMaxAttempts: 3 };
+const fast = { sampleEveryMs: 1_500, baselineWindowMs: 4_500, canaryStepMs: 4_500, verifyWindowMs: 3_000, settleMs: 500, stepTimeoutMs: 10_000, retryDelayMs: 1_000, rollbackRetryBaseMs: 1_000, rollbackMaxAttempts: 3 };
 const request = (over: Partial<StartRequest> = {}): StartRequest => ({ action: "knobs", mode: "canary", target, timings: fast, ...over });
 
 const LAUNCH = { canary: { backend: "local", host: "127.0.0.2", port: 5432, launchedAt: "2026-03-01T12:00:05.000Z" }, launched: true, launchMs: 1400 };

@@ -64,6 +64,12 @@ export class SimNode {
     private readonly identity: Partial<RawSample["server"]> = {},
   ) {}
 
+  /** A closed loop slowed or sped up: transactions and every query's rate by the same factor. */
+  scale(factor: number): void {
+    this.tps *= factor;
+    for (const q of Object.values(this.queries)) q.rate *= factor;
+  }
+
   /** Advances the clock to `at` (ms) and returns the cumulative sample there. */
   sampleAt(at: number): RawSample {
     const dt = this.t === 0 ? 0 : (at - this.t) / 1000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { baselineGate, canaryGate, compareCanary, DEFAULT_GATE_THRESHOLDS, resultSummary, type SubWindow } from "../../../src/core/rollout";
+import { baselineGate, canaryGate, compareCanary, DEFAULT_GATE_THRESHOLDS, resultSummary, RolloutTimingsSchema, throughputMetricFor, type SubWindow } from "../../../src/core/rollout";
 import { improvementScore } from "../../../src/core/optimize/objective";
 
 const win = (tps: number, p99: number, queries: SubWindow["queries"] = [], at = "2026-03-01T12:00:00.000Z"): SubWindow => ({
@@ -112,5 +112,25 @@ describe("result summary: honest under noise", () => {
   it("a regression whose whole interval is below zero is called one", () => {
     const s = resultSummary(baseline, [win(700, 15), win(710, 15.2), win(690, 14.8)], { comparison: "before_after" });
     expect(s.claim).toBe("regression");
+  });
+});
+
+describe("throughput metric and sample spacing", () => {
+  it("tps from 10 s samples on; qps below (pg_stat_database flushes once a second per backend)", () => {
+    expect(throughputMetricFor({ sampleEveryMs: 10_000 })).toBe("tps");
+    expect(throughputMetricFor({ sampleEveryMs: 2_000 })).toBe("qps");
+  });
+
+  it("the gate and the summary judge the metric they are given, and say which", () => {
+    const qpsDrop = [{ ...win(1000, 10), qps: 2000 }];
+    const v = baselineGate(baseline, qpsDrop, "latencyP99", DEFAULT_GATE_THRESHOLDS, "qps");
+    expect(v.checks[0]).toMatchObject({ metric: "qps", pass: false });
+    expect(v.reason).toMatch(/qps -33\.\d %/);
+    expect(resultSummary(baseline, qpsDrop, { comparison: "before_after", throughput: "qps" }).statement).toMatch(/qps 3000 → 2000\/s/);
+  });
+
+  it("samples closer than 1.5 s are refused (collect jitter would make windows shorter than derive's 1 s)", () => {
+    expect(RolloutTimingsSchema.safeParse({ sampleEveryMs: 1_000 }).success).toBe(false);
+    expect(RolloutTimingsSchema.parse({}).sampleEveryMs).toBe(10_000);
   });
 });

@@ -18,7 +18,7 @@ import { MB, READ_CONFIG_RESULT, SimNode, fail, input, ok, proposal, runWindow, 
 const T0 = Date.parse("2026-03-01T12:00:00.000Z");
 const RUN = "r-0001";
 const target = { name: "t1", runnerUrl: "http://127.0.0.1:7070", runnerKeyId: "test", totalRamMb: 4096 };
-const fast = { sampleEveryMs: 1_000, baselineWindowMs: 3_000, directStabilizationMs: 3_000, settleMs: 500, stepTimeoutMs: 10_000, retryDelayMs: 1_000, canaryStepMs: 2_000, verifyWindowMs: 2_000, rollbackRetryBaseMs: 1_000, rollbackRetryMaxMs: 8_000, rollbackMaxAttempts: 3 };
+const fast = { sampleEveryMs: 1_500, baselineWindowMs: 4_500, directStabilizationMs: 4_500, settleMs: 500, stepTimeoutMs: 10_000, retryDelayMs: 1_000, canaryStepMs: 2_000, verifyWindowMs: 2_000, rollbackRetryBaseMs: 1_000, rollbackRetryMaxMs: 8_000, rollbackMaxAttempts: 3 };
 const request = (over: Partial<StartRequest> = {}): StartRequest => ({ action: "knobs", mode: "direct", target, timings: fast, ...over });
 
 const steady = () => new SimNode(1000, { "1": { rate: 2000, meanMs: 0.5 }, "2": { rate: 200, meanMs: 4 } });
@@ -101,7 +101,7 @@ describe("direct knobs path", () => {
     let t = throughProposal(node);
     t = runnerOk(t, t.due! + 10, APPLY_RESULT);
     node.queries["2"]!.meanMs = 40; // much slower: p99 way up
-    node.tps = 700;
+    node.scale(0.7);
     t = runWindow(t, { primary: node });
     expect(t.state.rollback?.reason).toMatch(/vs baseline: .*(tps|p99)/);
     expect(t.state.step).toEqual({ kind: "restore" });
@@ -228,7 +228,7 @@ describe("timeouts and retries", () => {
     const node = steady();
     let t = throughProposal(node);
     t = runnerOk(t, t.due! + 10, APPLY_RESULT);
-    node.tps = 100;
+    node.scale(0.1);
     t = runWindow(t, { primary: node });
     expect(t.state.step.kind).toBe("restore");
     const delays: number[] = [];
