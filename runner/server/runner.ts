@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { COMMANDS_PATH, parseKeyRing } from "../../src/protocol";
 import type { RunnerConfig } from "../config";
 import { targetConnector } from "../postgres/target";
-import { CommandJournal } from "../state/journal";
+import { BRIEF_JOURNAL_OPTIONS, CommandJournal } from "../state/journal";
 import { FileNonceStore } from "../state/nonce-file-store";
 import { lockStateDir } from "../state/state-lock";
 import { createCommandRoute } from "./command-route";
@@ -43,11 +43,18 @@ export async function startRunner(config: RunnerConfig): Promise<RunningRunner> 
   try {
     const nonces = await FileNonceStore.open(join(config.stateDir, "nonces.log"), { nowSeconds: Math.floor(Date.now() / 1000) });
     const journal = await CommandJournal.open(join(config.stateDir, "journal"), { onWarning: (event, fields) => log("warn", event, fields) });
+    const briefJournal = await CommandJournal.open(join(config.stateDir, "journal-brief"), {
+      ...BRIEF_JOURNAL_OPTIONS,
+      onWarning: (event, fields) => log("warn", event, fields),
+    });
     const route = createCommandRoute({
       keys,
       nonces,
       journal,
+      briefJournal,
       target: targetConnector(config.targetUrl),
+      // The canary backend (runner/canary/) wires the running canary's connection here.
+      canaryTarget: () => undefined,
       targetKey: targetKeyOf(config.targetUrl),
       allowKnobs: config.allowKnobs,
       commandTimeoutMs: config.commandTimeoutMs,

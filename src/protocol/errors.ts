@@ -44,6 +44,8 @@ export const COMMAND_FAILURE_REASONS = [
   "target_unavailable",
   "nonce_store_full",
   "internal",
+  /** A command asked for the canary (collect node "canary") and none is running on this runner. */
+  "no_canary",
 ] as const;
 
 export type CommandFailureReason = (typeof COMMAND_FAILURE_REASONS)[number];
