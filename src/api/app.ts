@@ -9,6 +9,7 @@ import { openDb, type Db } from "../store/db";
 import { APP_NAME, VERSION } from "../version";
 import { requireApiToken } from "./auth";
 import { ApiError, type ErrorBody } from "./errors";
+import { INGEST_PATH, registerIngestRoutes } from "./ingest";
 import { registerMetricsRoutes } from "./metrics";
 import { registerStatusRoutes } from "./status";
 
@@ -22,7 +23,7 @@ export type AppEnv = { Bindings: Env; Variables: AppVariables };
 export type App = Hono<AppEnv>;
 
 /** Paths that authenticate by agent signature instead of the API token. */
-const SIGNED_PATHS = new Set(["/api/ingest"]);
+const SIGNED_PATHS = new Set([INGEST_PATH]);
 
 export function createApp(): App {
   const app = new Hono<AppEnv>();
@@ -52,6 +53,7 @@ export function createApp(): App {
 
   registerStatusRoutes(app);
   registerMetricsRoutes(app);
+  registerIngestRoutes(app);
 
   app.notFound((c) => c.json<ErrorBody>({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {
