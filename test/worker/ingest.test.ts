@@ -119,7 +119,7 @@ describe("POST /api/ingest", () => {
 
   it("missing or bad signatures are 401 with the protocol's reason, and nothing is stored", async () => {
     const s = sampleAt(Date.now() - 28 * MINUTE, 3_000);
-    const bytes = new TextEncoder().encode(JSON.stringify(s));
+    const bytes = Uint8Array.from(new TextEncoder().encode(JSON.stringify(s)));
     const unsigned = await send({}, bytes);
     expect(unsigned.status).toBe(401);
     expect(unsigned.json).toMatchObject({ ok: false, reason: "unsigned" });
