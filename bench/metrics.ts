@@ -167,7 +167,7 @@ async function runScript(url: string, script: "tpcb" | "select", opts: Options):
     const judged = rows.filter((r) => r.pass !== undefined);
     const missed = judged.filter((r) => !r.pass);
     for (const metric of ["tps", "p50", "p95", "p99"]) {
-      const rs = judged.filter((r) => r.metric.endsWith(metric === "tps" ? " tps" : ` ${metric} ms`));
+      const rs = judged.filter((r) => (metric === "tps" ? r.metric.endsWith(" tps") : r.metric.includes(` latency ${metric} ms`)));
       const ratios = rs.map((r) => ratio(r.ours, r.reference)).filter((x): x is number => x !== null);
       const worst = ratios.reduce((w, x) => (Math.abs(x - 1) > Math.abs(w - 1) ? x : w), 1);
       console.log(`  ${title} ${metric}: ${rs.length - rs.filter((r) => !r.pass).length}/${rs.length} windows on target; ratio range ${Math.min(...ratios).toFixed(3)}..${Math.max(...ratios).toFixed(3)}, worst ${worst.toFixed(3)}`);
