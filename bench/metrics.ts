@@ -114,8 +114,17 @@ function rowsFor(label: string, snap: Snapshot, ref: Reference, judged: boolean)
 }
 
 async function runScript(url: string, script: "tpcb" | "select", opts: Options): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, application_name: "pg2une-bench" });
-  await client.connect();
+  // A fresh connection per sample, as the runner and the agent do: a session held open between
+  // samples would count as a ninth connected client in session_time (the client-latency bound).
+  const collect = async (): Promise<RawSample> => {
+    const client = new pg.Client({ connectionString: url, application_name: "pg2une-bench" });
+    await client.connect();
+    try {
+      return await collectSample(client, { target: "bench" });
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
   const samples: RawSample[] = [];
   const bench = startPgbench(url, { clients: opts.clients, threads: opts.threads, seconds: opts.seconds, selectOnly: script === "select", log: true });
   try {
@@ -123,7 +132,7 @@ async function runScript(url: string, script: "tpcb" | "select", opts: Options):
     const windows = Math.floor(opts.seconds / opts.interval);
     for (let i = 0; i <= windows; i++) {
       await sleep(Math.max(0, start + i * opts.interval * 1000 - Date.now()));
-      samples.push(await collectSample(client, { target: "bench" }));
+      samples.push(await collect());
     }
     const { output, code } = await bench.done;
     if (code !== 0) throw new Error(`pgbench failed (${code}):\n${output}`);
@@ -186,7 +195,6 @@ async function runScript(url: string, script: "tpcb" | "select", opts: Options):
     console.log("");
     return missed.length === 0;
   } finally {
-    await client.end().catch(() => undefined);
     await bench.stop();
   }
 }
@@ -198,7 +206,7 @@ export default async function metricsBench(args: string[]): Promise<boolean> {
   printInputs("metrics: pg2une (collectSample + derive) vs pgbench's own per-transaction log", {
     cluster: "PostgreSQL from findPostgresBinaries(), fsync on, synchronous_commit on, pg_stat_statements preloaded",
     pgbench: `-c ${opts.clients} -j ${opts.threads} -T ${opts.seconds} -l, scale ${opts.scale}`,
-    collect: `every ${opts.interval} s on one connection`,
+    collect: `every ${opts.interval} s, a fresh connection each time (as the runner and the agent)`,
     scripts: opts.scripts.join(", "),
     targets: "tps ±5 %, latency p50 ±25 %, p95 ±25 %, p99 ±35 % (per window)",
     note: "pg2une latency = per transaction, server side; pgbench latency = per transaction, client side",

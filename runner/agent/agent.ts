@@ -2,7 +2,7 @@
  * The in-VM agent's loop: every interval, collect a raw sample from the local PostgreSQL and
  * deliver it (with any backlog, oldest first) to the Worker's /api/ingest. Built to outlive
  * trouble on either side:
- * - PostgreSQL unreachable or a collect fails: logged, the connection is reopened next time;
+ * - PostgreSQL unreachable or a collect fails: logged, and the next tick connects afresh;
  * - the Worker unreachable, 5xx, clock or key trouble: the same sample (same id) is sent again
  *   with a fresh signature, a few times within the tick, then again on later ticks; samples wait
  *   in a bounded buffer (the oldest is dropped, and logged, when it is full);
@@ -37,7 +37,7 @@ export interface AgentOptions {
   bufferSamples?: number;
   topStatements?: number | undefined;
   pusher: IngestPusher;
-  /** Opens a connection to the target; called again after a failure. */
+  /** Opens a connection to the target (one per sample; the agent closes it). */
   connect: () => Promise<pg.Client>;
   /** Aborted to stop (SIGTERM/SIGINT). */
   signal: AbortSignal;
@@ -70,18 +70,22 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
   const attempts = opts.pushAttempts ?? PUSH_ATTEMPTS_PER_TICK;
   const retryBaseMs = opts.retryBaseMs ?? PUSH_RETRY_BASE_MS;
   const summary: AgentSummary = { stoppedBy: "count", collected: 0, collectFailures: 0, stored: 0, duplicates: 0, rejected: 0, dropped: 0, unsent: 0 };
-  let client: pg.Client | undefined;
-
+  /**
+   * A connection per sample, like the runner's: a session held open between samples would count
+   * as one more connected client in session_time (connected_sessions_mean and the session-time
+   * bound on client latency), and a fresh one needs no reconnect logic after a failure.
+   */
   async function collectOnce(): Promise<RawSample | undefined> {
+    let client: pg.Client | undefined;
     try {
-      client ??= await opts.connect();
+      client = await opts.connect();
       return await collectSample(client, { target: opts.target, topStatements: opts.topStatements });
     } catch (err) {
       summary.collectFailures++;
       log("warn", "collect_failed", { target: opts.target, error: (err as Error).message });
-      await client?.end().catch(() => undefined);
-      client = undefined;
       return undefined;
+    } finally {
+      await client?.end().catch(() => undefined);
     }
   }
 
@@ -128,34 +132,30 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
   }
 
   log("info", "agent_started", { target: opts.target, endpoint: opts.pusher.endpoint, interval_ms: opts.intervalMs, count: opts.count ?? null, buffer: buffer.capacity });
-  try {
-    let nextAt = Date.now();
-    for (let i = 0; opts.count === undefined || i < opts.count; i++) {
-      await sleep(nextAt - Date.now(), signal);
-      if (signal.aborted) break;
-      // Fixed rate; a tick that overran skips the slots it missed rather than collecting twice at once.
-      nextAt += opts.intervalMs;
-      while (nextAt <= Date.now()) nextAt += opts.intervalMs;
-      const sample = await collectOnce();
-      if (sample) {
-        summary.collected++;
-        const dropped = buffer.add(sample);
-        if (dropped) {
-          summary.dropped++;
-          log("warn", "sample_dropped", { sample_id: dropped.sample_id, collected_at: dropped.collected_at, why: `buffer full (${buffer.capacity} unsent samples)` });
-        }
+  let nextAt = Date.now();
+  for (let i = 0; opts.count === undefined || i < opts.count; i++) {
+    await sleep(nextAt - Date.now(), signal);
+    if (signal.aborted) break;
+    // Fixed rate; a tick that overran skips the slots it missed rather than collecting twice at once.
+    nextAt += opts.intervalMs;
+    while (nextAt <= Date.now()) nextAt += opts.intervalMs;
+    const sample = await collectOnce();
+    if (sample) {
+      summary.collected++;
+      const dropped = buffer.add(sample);
+      if (dropped) {
+        summary.dropped++;
+        log("warn", "sample_dropped", { sample_id: dropped.sample_id, collected_at: dropped.collected_at, why: `buffer full (${buffer.capacity} unsent samples)` });
       }
+    }
+    await flush();
+  }
+  if (!signal.aborted && buffer.size > 0) {
+    const deadline = Date.now() + (opts.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
+    while (buffer.size > 0 && !signal.aborted && Date.now() < deadline) {
+      await sleep(Math.min(retryBaseMs * 2, deadline - Date.now()), signal);
       await flush();
     }
-    if (!signal.aborted && buffer.size > 0) {
-      const deadline = Date.now() + (opts.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
-      while (buffer.size > 0 && !signal.aborted && Date.now() < deadline) {
-        await sleep(Math.min(retryBaseMs * 2, deadline - Date.now()), signal);
-        await flush();
-      }
-    }
-  } finally {
-    await client?.end().catch(() => undefined);
   }
   summary.stoppedBy = signal.aborted ? "signal" : "count";
   summary.unsent = buffer.size;
