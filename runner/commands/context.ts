@@ -3,6 +3,7 @@
  * result; the server around it verifies, journals, serializes and times it out.
  */
 import type { CommandFailureReason, CommandPayload, CommandResult, ImplementedCommandType } from "../../src/protocol";
+import type { CanaryRuntime } from "../canary/runtime";
 import type { TargetConnector } from "../postgres/target";
 import type { log } from "../server/log";
 
@@ -11,9 +12,9 @@ export interface CommandContext {
   /** The target's primary (the runner's TARGET_POSTGRES_URL). */
   target: TargetConnector;
   /**
-   * The running canary's connection, or undefined when no canary runs on this runner. The one
-   * place commands look the canary up (collect with node "canary"); the canary backend
-   * (runner/canary/) provides it through CommandRouteDeps.canaryTarget.
+   * The running canary's connection, or undefined when no canary runs on this runner: the one
+   * place commands look the canary up (collect with node "canary"). runner.ts provides it from the
+   * canary backend's rollout state (currentCanaryTarget).
    */
   canaryTarget(): TargetConnector | undefined;
   /** Protected or out-of-catalog settings this runner's operator allows (exact names). */
@@ -23,6 +24,8 @@ export interface CommandContext {
   /** Epoch ms after which the caller has been told "timeout". */
   deadline: number;
   log: typeof log;
+  /** Canary, routing and mxc machinery (absent in runners built without it, e.g. unit tests). */
+  canary?: CanaryRuntime | undefined;
 }
 
 export type CommandHandler<T extends ImplementedCommandType> = (payload: CommandPayload<T>, ctx: CommandContext) => Promise<CommandResult<T>>;

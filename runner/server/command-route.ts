@@ -25,6 +25,7 @@ import {
   type RequestBinding,
   type SigningKey,
 } from "../../src/protocol";
+import type { CanaryRuntime } from "../canary/runtime";
 import { COMMAND_HANDLERS, CommandRefusal, type CommandContext } from "../commands";
 import { isConnectionProblem, isStatementTimeout, type TargetConnector } from "../postgres/target";
 import type { CommandJournal, JournalEntry } from "../state/journal";
@@ -42,8 +43,8 @@ export interface CommandRouteDeps {
   briefJournal?: CommandJournal | undefined;
   target: TargetConnector;
   /**
-   * The running canary's connection (undefined: no canary). Wired by the canary backend
-   * (runner/canary/); absent, every command sees "no canary".
+   * The running canary's connection (undefined: no canary); runner.ts reads it from the canary
+   * backend's rollout state. Absent, every command sees "no canary".
    */
   canaryTarget?: (() => TargetConnector | undefined) | undefined;
   /** Identifies the target for the mutating-command lock. */
@@ -51,6 +52,8 @@ export interface CommandRouteDeps {
   allowKnobs: readonly string[];
   /** Overrides every command's own timeout (tests, slow hosts). */
   commandTimeoutMs?: number | undefined;
+  /** The canary machinery handed to canary/infrastructure commands. */
+  canary?: CanaryRuntime | undefined;
   log?: typeof defaultLog;
   now?: () => number;
 }
@@ -151,7 +154,7 @@ export function createCommandRoute(deps: CommandRouteDeps): RouteHandler {
       const deadline = received + timeoutMs;
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(new CommandTimeout(`${spec.type} did not finish within ${timeoutMs} ms`)), Math.max(0, deadline - now()));
-      const ctx: CommandContext = { commandId, target: deps.target, canaryTarget, allowKnobs: deps.allowKnobs, signal: controller.signal, deadline, log };
+      const ctx: CommandContext = { commandId, target: deps.target, canaryTarget, allowKnobs: deps.allowKnobs, signal: controller.signal, deadline, log, canary: deps.canary };
       const done = execute(spec, parsed.command.payload, ctx, deps.targetKey)
         .then(async (outcome) => {
           if (outcome.definitive) await journalFor(spec).put({ commandId, requestSha256, type: spec.type, status: outcome.status, body: outcome.body });

@@ -10,8 +10,10 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { COMMANDS_PATH, parseKeyRing } from "../../src/protocol";
+import { createCanaryRuntime } from "../canary/runtime";
 import type { RunnerConfig } from "../config";
-import { targetConnector } from "../postgres/target";
+import { targetConnector, withHostPort, type TargetConnector } from "../postgres/target";
+import { rolloutState } from "../canary/state";
 import { BRIEF_JOURNAL_OPTIONS, CommandJournal } from "../state/journal";
 import { FileNonceStore } from "../state/nonce-file-store";
 import { lockStateDir } from "../state/state-lock";
@@ -47,23 +49,25 @@ export async function startRunner(config: RunnerConfig): Promise<RunningRunner> 
       ...BRIEF_JOURNAL_OPTIONS,
       onWarning: (event, fields) => log("warn", event, fields),
     });
+    const canary = createCanaryRuntime(config);
     const route = createCommandRoute({
       keys,
       nonces,
       journal,
       briefJournal,
-      target: targetConnector(config.targetUrl),
-      // The canary backend (runner/canary/) wires the running canary's connection here.
-      canaryTarget: () => undefined,
+      target: targetConnector(() => currentPrimaryUrl(config.targetUrl, config.stateDir)),
+      canaryTarget: () => currentCanaryTarget(config.targetUrl, config.stateDir),
       targetKey: targetKeyOf(config.targetUrl),
       allowKnobs: config.allowKnobs,
       commandTimeoutMs: config.commandTimeoutMs,
+      canary,
     });
     const server = await startRunnerServer(config, { [`POST ${COMMANDS_PATH}`]: route });
     log("info", "runner_ready", { keyIds: [...keys.keys()], stateDir: config.stateDir, target: redactUrl(config.targetUrl), rememberedNonces: nonces.size });
     return {
       ...server,
       async close() {
+        canary.close();
         await server.close();
         await nonces.close();
         unlock();
@@ -96,3 +100,24 @@ function redactUrl(url: string | undefined): string | undefined {
     return "(unparseable URL)";
   }
 }
+
+/**
+ * After a switchover the promoted canary is the primary: every command (collect, apply_config,
+ * indexes …) must follow it, not the address the runner was started with.
+ */
+export function currentPrimaryUrl(targetUrl: string | undefined, stateDir: string): string | undefined {
+  if (!targetUrl) return undefined;
+  const primary = rolloutState(stateDir).read()?.primary;
+  return primary ? withHostPort(targetUrl, primary.host, primary.port) : targetUrl;
+}
+
+/**
+ * The running canary (rollout.json, written by launch_canary, cleared by teardown and at
+ * switchover), reached with the target's credentials; undefined when none runs. collect with
+ * node "canary" reads it here.
+ */
+export function currentCanaryTarget(targetUrl: string | undefined, stateDir: string): TargetConnector | undefined {
+  const canary = targetUrl ? rolloutState(stateDir).read()?.canary : undefined;
+  return canary && targetUrl ? targetConnector(withHostPort(targetUrl, canary.host, canary.port)) : undefined;
+}
+

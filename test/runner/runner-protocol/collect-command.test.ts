@@ -3,7 +3,8 @@
  * returns a valid raw sample, a repeat of its command id returns the same sample from the brief
  * journal, "canary" is refused while no canary runs, an unsigned or forged collect never even
  * connects to the target (log_connections proves it), and a collect does not queue behind a
- * long mutating command while another mutating command does.
+ * long mutating command while another mutating command does. With a (local) canary running,
+ * node "canary" samples the standby, and after teardown it is refused again.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RawSampleSchema } from "../../../src/core/metrics";
 import { parseKeyRing, type SigningKey } from "../../../src/protocol";
 import { createRunnerClient, RunnerRejectedError, type RunnerClient } from "../../../src/runner-client";
+import { CANARY_HOST, startCanaryFixture, type CanaryFixture } from "../../support/canary";
 import { startTestCluster, type TestCluster } from "../../support/postgres";
 import { startRunnerProcess, type RunnerProcess } from "../../support/runner-process";
 import { sendSigned } from "../../support/signed-request";
@@ -133,3 +135,36 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promi
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe('collect node "canary" with a canary running', () => {
+  let fx: CanaryFixture;
+  let canaryRunner: RunnerProcess;
+  let canaryClient: RunnerClient;
+
+  beforeAll(async () => {
+    fx = await startCanaryFixture();
+    canaryRunner = await startRunnerProcess({ targetUrl: fx.primary.url("postgres"), keys: TEST_RUNNER_KEYS, stateDir: fx.stateDir });
+    canaryClient = createRunnerClient({ url: canaryRunner.url, key, retry: { maxAttempts: 1 } });
+  });
+  afterAll(async () => {
+    await canaryRunner?.destroy();
+    await fx?.cleanup();
+  });
+
+  it("samples the canary (a standby of the primary) until it is torn down", async () => {
+    const launched = await canaryClient.send("launch_canary", {});
+    expect(launched.result).toMatchObject({ launched: true, canary: { host: CANARY_HOST } });
+    const canary = await canaryClient.send("collect", { node: "canary", target: "shop" });
+    const primary = await canaryClient.send("collect", { node: "primary", target: "shop" });
+    expect(canary.result.server.in_recovery).toBe(true);
+    expect(primary.result.server.in_recovery).toBe(false);
+    // The same cluster (a physical copy), another server process.
+    expect(canary.result.server.system_identifier).toBe(primary.result.server.system_identifier);
+    expect(canary.result.server.postmaster_start_time).not.toBe(primary.result.server.postmaster_start_time);
+    expect(canary.result.wal_lsn_bytes).toBeNull(); // no WAL position of its own on a standby
+
+    await canaryClient.send("teardown_canary", {});
+    await expect(canaryClient.send("collect", { node: "canary" })).rejects.toMatchObject({ status: 409, reason: "no_canary" });
+  });
+});
+
