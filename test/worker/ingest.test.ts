@@ -138,11 +138,13 @@ describe("POST /api/ingest", () => {
   });
 
   it("bad JSON (signed) is 400 invalid_json; nothing is stored", async () => {
+    const before = (await stored()).raw.length;
     const res = await push('{"format": 1, "sample_id": ');
     expect(res.status).toBe(400);
     expect(res.json).toMatchObject({ ok: false, reason: "invalid_json" });
     expect(res.json.error).toContain("not valid JSON");
     expect(res.verified).toBe(true);
+    expect((await stored()).raw).toHaveLength(before);
   });
 
   it("a missing or mistyped field is 400 naming its path; nothing is stored", async () => {
