@@ -5,7 +5,7 @@
  * `same_load` when the window's calls are within ±50 % of the baseline's average calls (so the
  * query itself got slower), `changed_load` otherwise (more traffic may explain it).
  */
-import type { QueryWindow } from "./history";
+import { type QueryWindow, timeParser } from "./history";
 
 export interface QueryRegressionConfig {
   /** How far back the rolling baseline reaches. */
@@ -43,7 +43,11 @@ export function detectQueryRegressions(
   now?: number,
 ): QueryRegression[] {
   if (windows.length === 0) return [];
-  const newest = now ?? Math.max(...windows.map((w) => Date.parse(w.snapshot_time)));
+  // A loop, not Math.max(...): a 6 h history of 500 queries is 180 000 windows, more arguments
+  // than a call can take.
+  const timeOf = timeParser();
+  let newest = now ?? -Infinity;
+  if (now === undefined) for (const w of windows) newest = Math.max(newest, timeOf(w.snapshot_time));
   const byQuery = new Map<string, QueryWindow[]>();
   for (const w of windows) {
     const list = byQuery.get(w.queryid);
@@ -52,10 +56,10 @@ export function detectQueryRegressions(
   }
   const regressions: QueryRegression[] = [];
   for (const [queryid, list] of byQuery) {
-    const current = list.find((w) => Date.parse(w.snapshot_time) === newest);
+    const current = list.find((w) => timeOf(w.snapshot_time) === newest);
     if (!current || typeof current.mean_exec_time_ms !== "number") continue;
     const baseline = list.filter((w) => {
-      const t = Date.parse(w.snapshot_time);
+      const t = timeOf(w.snapshot_time);
       return t < newest && t >= newest - config.baselineWindowMs && typeof w.mean_exec_time_ms === "number";
     });
     if (baseline.length < config.minBaselineWindows) continue;
