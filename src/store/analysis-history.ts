@@ -216,7 +216,7 @@ async function seasonalHistory(
     sql`, `,
   );
   const result = await db.execute<Record<string, number | string | null>>(sql`
-    select floor(extract(epoch from snapshot_time) * 1000 / ${bucketMs})::int8 as bucket, ${averages}
+    select floor(extract(epoch from snapshot_time) * 1000 / ${bucketMs}::int8)::int8 as bucket, ${averages}
       from system_snapshots
      where target = ${target} and snapshot_time >= ${from.toISOString()} and snapshot_time < ${new Date(newestBucketStart).toISOString()}
      group by 1 order by 1`);

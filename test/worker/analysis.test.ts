@@ -5,14 +5,18 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { asc, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AnalysisView } from "../../src/core/analysis";
+import { DEFAULT_DETECT_CONFIG } from "../../src/core/detect";
+import { seasonalExpectation } from "../../src/core/detect/seasonal";
 import { PG_STAT_STATEMENTS_INSTRUCTION, type RawSample } from "../../src/core/metrics";
 import { parseWorkerConfig } from "../../src/config";
 import { rolloutStub } from "../../src/rollout/stub";
 import { openDb, type DbHandle } from "../../src/store/db";
+import { DEFAULT_ANALYSIS_LIMITS, loadAnalysisHistory } from "../../src/store/analysis-history";
 import { storeSample } from "../../src/store/samples";
-import { targets } from "../../src/store/schema";
+import { systemSnapshots, targets } from "../../src/store/schema";
 import { sample, statement } from "../support/metrics-fixtures";
 import { TEST_API_TOKEN } from "../support/worker-constants";
 
@@ -179,5 +183,71 @@ describe("GET /api/analysis", () => {
     expect(((await typo.json()) as { error: string }).error).toContain("targte");
 
     expect((await get("/api/analysis", {})).status).toBe(401);
+  });
+});
+
+describe("loadAnalysisHistory: bounded reads", () => {
+  it("reads the newest snapshots, each window's heaviest statements and the newest window's statements' baselines, within the limits", async () => {
+    const target = await newTarget("bounds");
+    const newest = Math.floor(Date.now() / MINUTE) * MINUTE - MINUTE;
+    // 12 one-minute windows of 20 statements; statement q<k> costs k ms, so q20 is the heaviest.
+    // In the newest window only q1..q5 ran.
+    await handle.db.execute(sql`
+      insert into system_snapshots (target, sample_id, snapshot_time, tps)
+      select ${target}, 's' || i, to_timestamp((${newest}::int8 - (11 - i) * 60000) / 1000.0), 100
+        from generate_series(0, 11) i`);
+    await handle.db.execute(sql`
+      insert into workload_snapshots (target, sample_id, snapshot_time, queryid, query, calls, total_exec_time_ms, mean_exec_time_ms)
+      select ${target}, 's' || i, to_timestamp((${newest}::int8 - (11 - i) * 60000) / 1000.0), 'q' || k, 'select ' || k, 10, 10 * k, k
+        from generate_series(0, 11) i, generate_series(1, 20) k
+       where i < 11 or k <= 5`);
+    const limits = { ...DEFAULT_ANALYSIS_LIMITS, maxSnapshots: 10, workloadQueriesPerWindow: 3, regressionQueries: 2, maxWindowsPerQuery: 4 };
+    const { input, meta, queryText } = await loadAnalysisHistory(handle.db, target, { nowMs: Date.now(), limits });
+    expect(meta.snapshots).toBe(10);
+    expect(input.snapshots.map((s) => s.snapshot_time)).toEqual(Array.from({ length: 10 }, (_, j) => new Date(newest - (9 - j) * MINUTE).toISOString()));
+    const windowsOf = (q: string) => input.queries.filter((w) => w.queryid === q).length;
+    // Heaviest three of each loaded window: q18..q20 in the 9 older ones, q3..q5 in the newest.
+    expect(windowsOf("q20")).toBe(9);
+    expect(windowsOf("q1")).toBe(0);
+    expect(windowsOf("q3")).toBe(1);
+    // The newest window's two heaviest (q5, q4): their newest 4 windows, even outside the top three.
+    expect(windowsOf("q5")).toBe(4);
+    expect(windowsOf("q4")).toBe(4);
+    // 9 windows × q18..q20, the newest × q3..q5, and q4, q5 in 3 older windows each.
+    expect(input.queries.length).toBe(27 + 3 + 6);
+    expect(meta.query_windows).toBe(input.queries.length);
+    expect(queryText.get("q5")).toBe("select 5");
+    expect(queryText.has("q20")).toBe(false); // texts only from the newest window
+  });
+
+  it("the seasonal history from SQL bucket means gives the expectation the raw snapshots give", async () => {
+    const target = await newTarget("seasonal");
+    const newest = Date.now() - MINUTE;
+    // Three days of one-minute snapshots with a daily cycle in tps.
+    await handle.db.execute(sql`
+      insert into system_snapshots (target, sample_id, snapshot_time, tps, latency_p99, buffer_hit_ratio)
+      select ${target}, 's' || i, to_timestamp((${newest}::int8 - i * 60000) / 1000.0),
+             1000 + 300 * sin(2 * pi() * (${newest}::int8 - i * 60000) / 86400000.0) + 20 * sin(i * 1.7),
+             5 + 0.1 * cos(i * 0.9), 0.99
+        from generate_series(0, 3 * 1440 - 1) i`);
+    const { input, meta } = await loadAnalysisHistory(handle.db, target, { nowMs: Date.now() });
+    // Six hours back from now: the snapshots 1..359 minutes old.
+    expect(meta.snapshots).toBe(359);
+    expect(meta.seasonal_points).toBeLessThan(DEFAULT_ANALYSIS_LIMITS.seasonalBuckets + 16);
+    const raw = (
+      await handle.db
+        .select({ t: systemSnapshots.snapshotTime, tps: systemSnapshots.tps, latency_p99: systemSnapshots.latencyP99, buffer_hit_ratio: systemSnapshots.bufferHitRatio })
+        .from(systemSnapshots)
+        .where(eq(systemSnapshots.target, target))
+        .orderBy(asc(systemSnapshots.snapshotTime))
+    ).map(({ t, ...m }) => ({ snapshot_time: t.toISOString(), ...m }));
+    for (const metric of ["tps", "latency_p99", "buffer_hit_ratio"] as const) {
+      const fromRaw = seasonalExpectation(raw, metric, DEFAULT_DETECT_CONFIG.seasonal)!;
+      const fromLoaded = seasonalExpectation(input.seasonal_history!, metric, DEFAULT_DETECT_CONFIG.seasonal)!;
+      expect(fromLoaded.method, metric).toBe("holt_winters");
+      expect(fromLoaded.expected, metric).toBeCloseTo(fromRaw.expected, 6);
+      expect(fromLoaded.upper, metric).toBeCloseTo(fromRaw.upper, 6);
+      expect(fromLoaded.value, metric).toBe(fromRaw.value);
+    }
   });
 });
