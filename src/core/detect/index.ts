@@ -20,3 +20,4 @@ export { type WorkloadAnalysis } from "./workload-class";
 export { type SeasonalExpectation } from "./seasonal";
 export { type Fact, type FactMap, toFactMap, formatFact, factSchema } from "./facts";
 export { confidenceScore, type Confidence } from "./confidence";
+export { detectionWindowOf, detectionInputOf, type DetectionWindow } from "./from-metrics";
