@@ -9,13 +9,12 @@
  *
  * @example
  *   const rollout = rolloutInputOf(await rolloutStub(env, "default").status());
- *   const { analysis, view } = await analyzeTarget(db, "default", { now: Date.now(), rollout });
+ *   const { analysis, view } = await analyzeTarget(db, "default", { now: Date.now(), rollout, program: decisionProgram() });
  *   if (analysis.decision.should_act.length) …; // view is what /api/analysis serves
  */
 import { analysisView, type Analysis, type AnalysisView, analyze, type RolloutInput } from "../core/analysis";
 import type { Program } from "../core/datalog";
 import { DEFAULT_DETECT_CONFIG, type DetectConfig } from "../core/detect";
-import type { RolloutStatus } from "../rollout/target-rollout";
 import { type AnalysisLimits, DEFAULT_ANALYSIS_LIMITS, loadAnalysisHistory } from "../store/analysis-history";
 import type { Db } from "../store/db";
 
@@ -26,11 +25,11 @@ export interface AnalyzeTargetOptions {
   limits?: AnalysisLimits;
   config?: DetectConfig;
   /**
-   * The decision rules; default: rules/pg2une.dl as deployed with the Worker. Node tools (the
-   * analysis benchmark) pass a program parsed from the file, since the .dl text-module import
-   * exists only in the Worker bundle.
+   * The decision rules: in the Worker `decisionProgram()` (src/decide/rules.ts, rules/pg2une.dl as
+   * deployed); Node tools (the analysis benchmark) parse the file themselves, since the .dl
+   * text-module import exists only in the Worker bundle.
    */
-  program?: Program;
+  program: Program;
 }
 
 export interface TargetAnalysis {
@@ -46,8 +45,7 @@ export async function analyzeTarget(db: Db, target: string, opts: AnalyzeTargetO
     bucketMs: config.seasonal.bucketMs,
     seasonalMetrics: config.seasonal.metrics,
   });
-  const program = opts.program ?? (await import("../decide/rules")).decisionProgram();
-  const analysis = analyze(history.input, { nowMs: opts.now, rollout: opts.rollout, program, config });
+  const analysis = analyze(history.input, { nowMs: opts.now, rollout: opts.rollout, program: opts.program, config });
   const view = analysisView(analysis, {
     target,
     history: history.meta,
@@ -58,7 +56,10 @@ export async function analyzeTarget(db: Db, target: string, opts: AnalyzeTargetO
   return { analysis, view };
 }
 
-/** The Durable Object's status() as the analysis reads it (times in ms since the epoch). */
-export function rolloutInputOf(status: Pick<RolloutStatus, "state" | "lastOptimizationTime">): RolloutInput {
+/**
+ * The Durable Object's status() (src/rollout/target-rollout.ts RolloutStatus) as the analysis
+ * reads it; times in ms since the epoch.
+ */
+export function rolloutInputOf(status: { state: string; lastOptimizationTime: number | null }): RolloutInput {
   return { state: status.state, lastOptimizationTime: status.lastOptimizationTime };
 }
