@@ -4,6 +4,11 @@
  * the trailing baseline (6 hours, at least 5 windows). More than +20 % is a regression; it is
  * `same_load` when the window's calls are within ±50 % of the baseline's average calls (so the
  * query itself got slower), `changed_load` otherwise (more traffic may explain it).
+ *
+ * One addition to the seed (dexter's min_time idea): the slowdown must also cost at least
+ * `minExtraTimeMs` of execution time in the window, (current − baseline mean) × calls. Otherwise a
+ * BEGIN that ran once in 0.002 ms instead of 0.0012 ms is "+61 %": measured on a real cluster, the
+ * collector's own BEGIN/COMMIT and other microsecond statements did exactly that every window.
  */
 import { type QueryWindow, timeParser } from "./history";
 
@@ -16,6 +21,8 @@ export interface QueryRegressionConfig {
   regressionThreshold: number;
   /** |calls − baseline calls| / baseline calls at or below this is the same load. */
   sameLoadThreshold: number;
+  /** A regression must add at least this much execution time to the window (ms). */
+  minExtraTimeMs: number;
 }
 
 export type LoadComparison = "same_load" | "changed_load";
@@ -68,6 +75,7 @@ export function detectQueryRegressions(
     if (!(baselineMean > 0)) continue;
     const slowdown = (current.mean_exec_time_ms - baselineMean) / baselineMean;
     if (!(slowdown > config.regressionThreshold)) continue;
+    if (!((current.mean_exec_time_ms - baselineMean) * current.calls >= config.minExtraTimeMs)) continue;
     const volumeChange = baselineCalls > 0 ? Math.abs(current.calls - baselineCalls) / baselineCalls : 1;
     regressions.push({
       queryid,
