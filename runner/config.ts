@@ -28,6 +28,35 @@ export const RunnerConfigSchema = z.object({
     .pipe(z.array(KnobNameSchema)),
   /** Overrides every command's own timeout (ms); unset = each command's default. */
   commandTimeoutMs: z.coerce.number().int().min(100).max(3_600_000).optional(),
+  /**
+   * Where canaries run: "local" (a pg_basebackup hot standby on another loopback address of this
+   * host; dev, tests, single-host installs) or "mxc" (a replica microVM from the coordinator).
+   */
+  canaryBackend: z.enum(["local", "mxc"]).default("local"),
+  /**
+   * Where local canaries' data directories go (default <stateDir>/canaries). When the runner is
+   * root, PostgreSQL runs as `postgres`, which must be able to reach this directory.
+   */
+  canaryDir: z.string().min(1).optional(),
+  /** Address for a local canary (default: the first free 127.0.0.2 … 127.0.0.31). */
+  canaryHost: z.string().min(1).optional(),
+  /**
+   * PgBouncer the runner routes through (entries `rw` → primary, `ro` → split): the directory
+   * holding its pgbouncer.ini, which the runner owns and rewrites. Routing is off when unset.
+   */
+  pgbouncerDir: z.string().min(1).optional(),
+  /** PgBouncer's listen address as host:port (its admin console is there too). */
+  pgbouncerListen: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, "must be host:port")
+    .optional(),
+  mxcCoordinator: z.url().optional(),
+  mxcApiToken: z.string().min(1).optional(),
+  /** Nix system name in microVM config names (pg2une-postgres-replica-<arch>); default from this machine. */
+  mxcArch: z.string().regex(/^[a-z0-9_]+$/).optional(),
+}).refine((c) => (c.pgbouncerDir === undefined) === (c.pgbouncerListen === undefined), {
+  message: "PgBouncer routing needs both PG2UNE_PGBOUNCER_DIR and PG2UNE_PGBOUNCER_LISTEN (or neither)",
+  path: ["pgbouncerListen"],
 });
 
 export type RunnerConfig = z.output<typeof RunnerConfigSchema>;
@@ -41,6 +70,14 @@ const ENV_KEYS: Record<string, keyof RunnerConfigInput> = {
   PG2UNE_RUNNER_KEYS: "keys",
   PG2UNE_RUNNER_ALLOW_KNOBS: "allowKnobs",
   PG2UNE_RUNNER_COMMAND_TIMEOUT_MS: "commandTimeoutMs",
+  PG2UNE_CANARY_BACKEND: "canaryBackend",
+  PG2UNE_CANARY_HOST: "canaryHost",
+  PG2UNE_CANARY_DIR: "canaryDir",
+  PG2UNE_PGBOUNCER_DIR: "pgbouncerDir",
+  PG2UNE_PGBOUNCER_LISTEN: "pgbouncerListen",
+  MXC_COORDINATOR: "mxcCoordinator",
+  MXC_API_TOKEN: "mxcApiToken",
+  PG2UNE_MXC_ARCH: "mxcArch",
 };
 
 export function loadRunnerConfig(opts: {

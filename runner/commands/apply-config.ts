@@ -8,8 +8,8 @@
  * parsed and re-rendered it (e.g. "64MB"), and is quoted as a literal.
  */
 import type pg from "pg";
-import { settingToBase, specFor, validateConfig, type KnobValue, type PgSettingRow, type ValidatedKnob } from "../../src/core/knobs";
-import { quoteLiteral, quoteSettingName } from "../../src/core/sql/quote";
+import { validateConfig, type PgSettingRow, type ValidatedKnob } from "../../src/core/knobs";
+import { AlterSystemError, alterSystemSetAll, valueInEffect } from "../postgres/alter-system";
 import type { CommandResult } from "../../src/protocol";
 import { CommandRefusal, type CommandContext, type CommandHandler } from "./context";
 import { describeKnobErrors, readAutoConf, readPgSettings } from "./knob-access";
@@ -51,28 +51,13 @@ export const applyConfig: CommandHandler<"apply_config"> = async (payload, ctx) 
   return result;
 };
 
-/**
- * ALTER SYSTEM cannot run in a transaction, so "all or nothing" on a failure half-way means
- * putting back what was already written before reporting the failure.
- */
 async function writeAll(client: pg.Client, knobs: readonly ValidatedKnob[], previous: ReadonlyMap<string, string>, ctx: CommandContext) {
-  const done: ValidatedKnob[] = [];
-  for (const knob of knobs) {
-    try {
-      await client.query(`alter system set ${quoteSettingName(knob.name)} = ${quoteLiteral(knob.rendered)}`);
-      done.push(knob);
-    } catch (err) {
-      const restoreProblems: string[] = [];
-      for (const k of done.reverse()) {
-        const before = previous.get(k.name);
-        const sql = before === undefined ? `alter system reset ${quoteSettingName(k.name)}` : `alter system set ${quoteSettingName(k.name)} = ${quoteLiteral(before)}`;
-        await client.query(sql).catch((e: unknown) => restoreProblems.push(`${k.name}: ${(e as Error).message}`));
-      }
-      ctx.log("error", "apply_config_failed", { commandId: ctx.commandId, knob: knob.name, error: (err as Error).message, restoreProblems });
-      const errors = [{ knob: knob.name, message: (err as Error).message }];
-      const restored = restoreProblems.length === 0 ? "the knobs written before it were restored" : `restoring failed for ${restoreProblems.join("; ")}`;
-      throw new CommandRefusal(422, "apply_failed", `ALTER SYSTEM SET ${knob.name} failed: ${(err as Error).message}; ${restored}; nothing reloaded`, errors);
-    }
+  try {
+    await alterSystemSetAll(client, knobs, previous);
+  } catch (err) {
+    if (!(err instanceof AlterSystemError)) throw err;
+    ctx.log("error", "apply_config_failed", { commandId: ctx.commandId, knob: err.knob, error: err.serverMessage, restoreProblems: err.restoreProblems });
+    throw new CommandRefusal(422, "apply_failed", `${err.message}; nothing reloaded`, [{ knob: err.knob, message: err.serverMessage }]);
   }
 }
 
@@ -96,7 +81,7 @@ async function waitUntilInEffect(knobs: readonly ValidatedKnob[], rowsBefore: re
     const byName = new Map(state.rows.map((r) => [r.name, r]));
     const pending = knobs.filter((k) => {
       const row = byName.get(k.name) ?? rowsBefore.find((r) => r.name === k.name);
-      return !row || !sameValue(row, k.value);
+      return !row || !valueInEffect(row, k.value);
     });
     if (pending.length === 0) return [];
     if (Date.now() >= settleBy || state.fileErrors.size > 0) {
@@ -114,15 +99,4 @@ async function waitUntilInEffect(knobs: readonly ValidatedKnob[], rowsBefore: re
     }
     await new Promise((r) => setTimeout(r, RELOAD_POLL_MS));
   }
-}
-
-/** The server stores memory/durations in whole units of the setting, so allow one unit of rounding. */
-function sameValue(row: PgSettingRow, expected: KnobValue): boolean {
-  const spec = specFor(row);
-  const actual = settingToBase(spec.kind, row.setting, row.unit);
-  if (typeof expected === "number" && typeof actual === "number") {
-    const unitSize = spec.kind === "memory" || spec.kind === "duration" ? Math.abs(Number(settingToBase(spec.kind, "1", row.unit))) : 0;
-    return Math.abs(actual - expected) <= Math.max(unitSize, Math.abs(expected) * 1e-9);
-  }
-  return actual === expected;
 }

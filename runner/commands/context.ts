@@ -3,6 +3,7 @@
  * result; the server around it verifies, journals, serializes and times it out.
  */
 import type { CommandFailureReason, CommandPayload, CommandResult, ImplementedCommandType } from "../../src/protocol";
+import type { CanaryRuntime } from "../canary/runtime";
 import type { TargetConnector } from "../postgres/target";
 import type { log } from "../server/log";
 
@@ -16,6 +17,8 @@ export interface CommandContext {
   /** Epoch ms after which the caller has been told "timeout". */
   deadline: number;
   log: typeof log;
+  /** Canary, routing and mxc machinery (absent in runners built without it, e.g. unit tests). */
+  canary?: CanaryRuntime | undefined;
 }
 
 export type CommandHandler<T extends ImplementedCommandType> = (payload: CommandPayload<T>, ctx: CommandContext) => Promise<CommandResult<T>>;

@@ -2,8 +2,7 @@
  * Reading the target's settings for the config commands: which knobs a request may touch,
  * their pg_settings rows, and what postgresql.auto.conf currently says about them.
  */
-import type pg from "pg";
-import { CATALOG_KNOB_NAMES, forbiddenReason, knobSpec, PG_SETTINGS_QUERY, PgSettingRowSchema, type PgSettingRow } from "../../src/core/knobs";
+import { CATALOG_KNOB_NAMES, forbiddenReason, knobSpec } from "../../src/core/knobs";
 import { CommandRefusal } from "./context";
 
 /** The knobs this runner manages: the catalog plus what the operator allow-listed. */
@@ -27,18 +26,4 @@ export function describeKnobErrors(errors: ReadonlyArray<{ knob: string; message
   return `invalid config, nothing applied: ${errors.map((e) => `${e.knob}: ${e.message}`).join("; ")}`;
 }
 
-export async function readPgSettings(client: pg.Client, names: readonly string[]): Promise<PgSettingRow[]> {
-  const { rows } = await client.query(PG_SETTINGS_QUERY, [names]);
-  return rows.map((r: unknown) => PgSettingRowSchema.parse(r));
-}
-
-/** name → value as written in postgresql.auto.conf (pg_file_settings re-reads the files). */
-export async function readAutoConf(client: pg.Client, names: readonly string[]): Promise<Map<string, string>> {
-  const { rows } = await client.query<{ name: string; setting: string }>(
-    `select name, setting from pg_file_settings
-      where sourcefile like '%/postgresql.auto.conf' and name = any($1::text[])
-      order by seqno`,
-    [names],
-  );
-  return new Map(rows.map((r) => [r.name, r.setting]));
-}
+export { readAutoConf, readPgSettings } from "../postgres/alter-system";

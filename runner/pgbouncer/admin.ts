@@ -60,3 +60,48 @@ export async function pause(url: string, database?: string): Promise<void> {
 export async function resume(url: string, database?: string): Promise<void> {
   await adminQuery(url, `RESUME${checkDatabase(database)}`);
 }
+
+export class PauseTimedOutError extends Error {
+  override name = "PauseTimedOutError";
+}
+
+/**
+ * PAUSE these databases (in parallel, each on its own console connection) and wait until all
+ * are paused. PAUSE waits for running transactions to end; if that takes longer than
+ * `timeoutMs`, every one of them is RESUMEd (which also lifts a PAUSE still in progress) and
+ * PauseTimedOutError is thrown, so nothing is left paused.
+ */
+export async function pauseWithin(url: string, databases: readonly string[], timeoutMs: number): Promise<void> {
+  const names = databases.map((d) => checkDatabase(d).trim());
+  const clients = names.map(() => {
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: ADMIN_CONNECT_TIMEOUT_MS });
+    c.on("error", () => undefined);
+    return c;
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<"expired">((resolve) => {
+    timer = setTimeout(() => resolve("expired"), timeoutMs);
+  });
+  try {
+    await Promise.all(clients.map((c) => c.connect()));
+    const paused = Promise.all(clients.map((c, i) => c.query(`PAUSE ${names[i]}`)));
+    paused.catch(() => undefined);
+    const outcome = await Promise.race([paused.then(() => "paused" as const), expired]);
+    if (outcome === "expired") {
+      for (const name of names) await resumeIfPaused(url, name);
+      throw new PauseTimedOutError(`PAUSE ${names.join(", ")} did not complete within ${timeoutMs} ms; resumed`);
+    }
+  } finally {
+    clearTimeout(timer);
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+  }
+}
+
+/** RESUME, tolerating "not paused" (PgBouncer errors on resuming a database that is not paused). */
+export async function resumeIfPaused(url: string, database: string): Promise<void> {
+  try {
+    await resume(url, database);
+  } catch (err) {
+    if (!/not paused|is not paused|not suspended/i.test((err as Error).message)) throw err;
+  }
+}

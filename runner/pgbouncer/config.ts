@@ -43,6 +43,12 @@ export const PGBOUNCER_DEFAULTS = {
   serverCheckDelay: 10,
 } as const;
 
+/**
+ * connect_query goes into the ini single-quoted; keep it to characters that cannot end the quote
+ * or the line (pg2une's own queries need no more).
+ */
+const CONNECT_QUERY = /^[A-Za-z0-9_ =*/.,()-]{1,200}$/;
+
 export const PgbouncerDatabaseSchema = z.object({
   /** One host, or a list (PgBouncer ≥ 1.17): new server connections go round the list. */
   host: z.union([host, z.array(host).min(1)]),
@@ -50,7 +56,11 @@ export const PgbouncerDatabaseSchema = z.object({
   dbname: identifier,
   user: identifier.optional(),
   poolSize: z.number().int().min(1).optional(),
+  /** Server connections kept open per pool (PgBouncer maintains it while the pool has clients). */
+  minPoolSize: z.number().int().min(0).optional(),
   poolMode: z.enum(["session", "transaction", "statement"]).optional(),
+  /** Run on every new server connection before clients use it. */
+  connectQuery: z.string().regex(CONNECT_QUERY, "must be a plain SQL statement without quotes or semicolons").optional(),
 });
 
 export const PgbouncerUserSchema = z.object({
@@ -105,7 +115,9 @@ function renderDatabase(db: PgbouncerDatabase): string {
     ["dbname", db.dbname],
     ["user", db.user],
     ["pool_size", db.poolSize],
+    ["min_pool_size", db.minPoolSize],
     ["pool_mode", db.poolMode],
+    ["connect_query", db.connectQuery === undefined ? undefined : `'${db.connectQuery}'`],
   ];
   return fields
     .filter(([, v]) => v !== undefined)

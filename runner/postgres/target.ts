@@ -19,9 +19,15 @@ export interface TargetConnector {
   withClient<T>(fn: (client: pg.Client) => Promise<T>, opts: { deadline: number; signal: AbortSignal }): Promise<T>;
 }
 
-export function targetConnector(url: string | undefined): TargetConnector {
+/**
+ * `url` may be a function so the connector follows the primary when it moves (a canary
+ * switchover promotes another node): it is resolved afresh for every connection.
+ */
+export function targetConnector(url: string | undefined | (() => string | undefined)): TargetConnector {
+  const resolve = typeof url === "function" ? url : () => url;
   return {
     async withClient(fn, { deadline, signal }) {
+      const url = resolve();
       if (!url) throw new TargetUnavailableError("this runner has no target: set TARGET_POSTGRES_URL (or targetUrl in --config)");
       const client = new pg.Client({
         connectionString: url,
@@ -61,4 +67,12 @@ export function isConnectionProblem(err: unknown): boolean {
 /** 57014: canceled by statement_timeout (our deadline). */
 export function isStatementTimeout(err: unknown): boolean {
   return (err as { code?: unknown }).code === "57014";
+}
+
+/** The target URL with its host and port replaced (credentials, database and options kept). */
+export function withHostPort(url: string, host: string, port: number): string {
+  const u = new URL(url);
+  u.hostname = host.includes(":") ? `[${host}]` : host;
+  u.port = String(port);
+  return u.toString();
 }

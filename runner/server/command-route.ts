@@ -25,6 +25,7 @@ import {
   type RequestBinding,
   type SigningKey,
 } from "../../src/protocol";
+import type { CanaryRuntime } from "../canary/runtime";
 import { COMMAND_HANDLERS, CommandRefusal, type CommandContext } from "../commands";
 import { isConnectionProblem, isStatementTimeout, type TargetConnector } from "../postgres/target";
 import type { CommandJournal, JournalEntry } from "../state/journal";
@@ -44,6 +45,8 @@ export interface CommandRouteDeps {
   allowKnobs: readonly string[];
   /** Overrides every command's own timeout (tests, slow hosts). */
   commandTimeoutMs?: number | undefined;
+  /** The canary machinery handed to canary/infrastructure commands. */
+  canary?: CanaryRuntime | undefined;
   log?: typeof defaultLog;
   now?: () => number;
 }
@@ -141,7 +144,7 @@ export function createCommandRoute(deps: CommandRouteDeps): RouteHandler {
       const deadline = received + timeoutMs;
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(new CommandTimeout(`${spec.type} did not finish within ${timeoutMs} ms`)), Math.max(0, deadline - now()));
-      const ctx: CommandContext = { commandId, target: deps.target, allowKnobs: deps.allowKnobs, signal: controller.signal, deadline, log };
+      const ctx: CommandContext = { commandId, target: deps.target, allowKnobs: deps.allowKnobs, signal: controller.signal, deadline, log, canary: deps.canary };
       const done = execute(spec, parsed.command.payload, ctx, deps.targetKey)
         .then(async (outcome) => {
           if (outcome.definitive) await deps.journal.put({ commandId, requestSha256, type: spec.type, status: outcome.status, body: outcome.body });

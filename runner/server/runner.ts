@@ -10,8 +10,10 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { COMMANDS_PATH, parseKeyRing } from "../../src/protocol";
+import { createCanaryRuntime } from "../canary/runtime";
 import type { RunnerConfig } from "../config";
-import { targetConnector } from "../postgres/target";
+import { targetConnector, withHostPort } from "../postgres/target";
+import { rolloutState } from "../canary/state";
 import { CommandJournal } from "../state/journal";
 import { FileNonceStore } from "../state/nonce-file-store";
 import { lockStateDir } from "../state/state-lock";
@@ -43,20 +45,23 @@ export async function startRunner(config: RunnerConfig): Promise<RunningRunner> 
   try {
     const nonces = await FileNonceStore.open(join(config.stateDir, "nonces.log"), { nowSeconds: Math.floor(Date.now() / 1000) });
     const journal = await CommandJournal.open(join(config.stateDir, "journal"), { onWarning: (event, fields) => log("warn", event, fields) });
+    const canary = createCanaryRuntime(config);
     const route = createCommandRoute({
       keys,
       nonces,
       journal,
-      target: targetConnector(config.targetUrl),
+      target: targetConnector(() => currentPrimaryUrl(config.targetUrl, config.stateDir)),
       targetKey: targetKeyOf(config.targetUrl),
       allowKnobs: config.allowKnobs,
       commandTimeoutMs: config.commandTimeoutMs,
+      canary,
     });
     const server = await startRunnerServer(config, { [`POST ${COMMANDS_PATH}`]: route });
     log("info", "runner_ready", { keyIds: [...keys.keys()], stateDir: config.stateDir, target: redactUrl(config.targetUrl), rememberedNonces: nonces.size });
     return {
       ...server,
       async close() {
+        canary.close();
         await server.close();
         await nonces.close();
         unlock();
@@ -88,4 +93,14 @@ function redactUrl(url: string | undefined): string | undefined {
   } catch {
     return "(unparseable URL)";
   }
+}
+
+/**
+ * After a switchover the promoted canary is the primary: every command (collect, apply_config,
+ * indexes …) must follow it, not the address the runner was started with.
+ */
+export function currentPrimaryUrl(targetUrl: string | undefined, stateDir: string): string | undefined {
+  if (!targetUrl) return undefined;
+  const primary = rolloutState(stateDir).read()?.primary;
+  return primary ? withHostPort(targetUrl, primary.host, primary.port) : targetUrl;
 }

@@ -44,6 +44,15 @@ export const COMMAND_FAILURE_REASONS = [
   "target_unavailable",
   "nonce_store_full",
   "internal",
+  /** A canary command needs a canary (launch_canary first) or a routing setup this runner lacks. */
+  "no_canary",
+  "routing_unavailable",
+  /** Launching the canary failed (base backup, start, mxc workload); nothing is left running. */
+  "canary_failed",
+  /** A switchover gave up before promoting; the old primary serves again and clients resumed. */
+  "switchover_aborted",
+  /** The mxc coordinator refused or a workload failed. */
+  "mxc_failed",
 ] as const;
 
 export type CommandFailureReason = (typeof COMMAND_FAILURE_REASONS)[number];

@@ -119,3 +119,35 @@ export function readTransactionLog(logDir: string): LoggedTransaction[] {
 export function inWindow(log: readonly LoggedTransaction[], fromMs: number, toMs: number): LoggedTransaction[] {
   return log.filter((t) => t.endMs > fromMs && t.endMs <= toMs);
 }
+
+export interface PgbenchSummary {
+  exitCode: number | null;
+  /** "number of transactions actually processed". */
+  processed: number;
+  /** "number of failed transactions" (pgbench 15 counts failures it retried out of). */
+  failed: number;
+  /** Clients that aborted on an error; pgbench then exits with 2 and its counts are incomplete. */
+  abortedClients: number;
+  tps: number;
+  output: string;
+}
+
+/**
+ * What a finished run reports. A run lost a transaction when pgbench counted one failed, a
+ * client aborted, or it exited non-zero, so tests check all three.
+ *
+ * @example
+ *   const summary = pgbenchSummary(await run.done);
+ *   expect(summary).toMatchObject({ exitCode: 0, failed: 0, abortedClients: 0 });
+ */
+export function pgbenchSummary(result: { code: number | null; output: string }): PgbenchSummary {
+  const num = (re: RegExp) => Number(re.exec(result.output)?.[1] ?? NaN);
+  return {
+    exitCode: result.code,
+    processed: num(/number of transactions actually processed: (\d+)/),
+    failed: num(/number of failed transactions: (\d+)/),
+    abortedClients: (result.output.match(/client \d+ (script \d+ )?aborted/g) ?? []).length,
+    tps: reportedTps(result.output) ?? NaN,
+    output: result.output,
+  };
+}

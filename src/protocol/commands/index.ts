@@ -11,11 +11,25 @@ import { createIndexCommand, dropIndexCommand, hypoIndexesCommand } from "./inde
 import { COMMAND_TYPES, isCommandType, type CommandType } from "./names";
 import { readConfigCommand } from "./read-config";
 import { resetConfigCommand } from "./reset-config";
+import { configureCanaryCommand } from "./configure-canary";
+import { ensureInfrastructureCommand } from "./ensure-infrastructure";
+import { infrastructureStatusCommand } from "./infrastructure-status";
+import { launchCanaryCommand } from "./launch-canary";
+import { routeTrafficCommand } from "./route-traffic";
+import { switchoverCommand } from "./switchover";
+import { teardownCanaryCommand } from "./teardown-canary";
 
 export const COMMAND_SPECS = {
   read_config: readConfigCommand,
   apply_config: applyConfigCommand,
   reset_config: resetConfigCommand,
+  launch_canary: launchCanaryCommand,
+  configure_canary: configureCanaryCommand,
+  route_traffic: routeTrafficCommand,
+  switchover: switchoverCommand,
+  teardown_canary: teardownCanaryCommand,
+  ensure_infrastructure: ensureInfrastructureCommand,
+  infrastructure_status: infrastructureStatusCommand,
   hypo_indexes: hypoIndexesCommand,
   create_index: createIndexCommand,
   drop_index: dropIndexCommand,

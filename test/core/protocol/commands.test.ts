@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { COMMAND_SPECS, COMMAND_TYPES, CommandSchema, parseCommand } from "../../../src/protocol";
+import { COMMAND_SPECS, COMMAND_TYPES, CommandSchema, commandSpec, parseCommand } from "../../../src/protocol";
 
 describe("command registry", () => {
   it("lists every command of the design; each spec is registered under its own type", () => {
@@ -15,7 +15,9 @@ describe("command registry", () => {
 
   it("unknown type → 400 unknown_command; known but not built → 501 not_implemented", () => {
     expect(parseCommand({ type: "drop_database", payload: {} })).toMatchObject({ ok: false, status: 400, reason: "unknown_command" });
-    expect(parseCommand({ type: "switchover", payload: {} })).toMatchObject({ ok: false, status: 501, reason: "not_implemented" });
+    // A command named by the protocol but not built yet (whichever is still missing).
+    const unbuilt = COMMAND_TYPES.find((t) => commandSpec(t) === undefined);
+    if (unbuilt) expect(parseCommand({ type: unbuilt, payload: {} })).toMatchObject({ ok: false, status: 501, reason: "not_implemented" });
   });
 
   it("a malformed payload → 400 naming the field", () => {
