@@ -8,6 +8,7 @@ import { parseWorkerConfig, ConfigError, type WorkerConfig } from "../config";
 import { openDb, type Db } from "../store/db";
 import { APP_NAME, VERSION } from "../version";
 import { requireApiToken } from "./auth";
+import { registerAnalysisRoutes } from "./analysis";
 import { ApiError, type ErrorBody } from "./errors";
 import { INGEST_PATH, registerIngestRoutes } from "./ingest";
 import { registerMetricsRoutes } from "./metrics";
@@ -54,6 +55,7 @@ export function createApp(): App {
   registerStatusRoutes(app);
   registerMetricsRoutes(app);
   registerIngestRoutes(app);
+  registerAnalysisRoutes(app);
 
   app.notFound((c) => c.json<ErrorBody>({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {
