@@ -1,11 +1,14 @@
 /**
  * `pg2une <command>`: the one binary for operators, the on-host runner and the in-VM agent.
- * Each command lives in runner/cli/commands/<name>.ts and exports `run(argv): Promise<number>`;
+ * Each command lives in runner/cli/commands/<name>.ts and exports `USAGE` and
+ * `run(argv): Promise<number>`;
  * it is imported only when invoked, so `pg2une --help` starts fast.
  */
 import { CliError } from "./io";
 
 export interface CommandModule {
+  /** Printed for `pg2une <command> --help` (and -h). */
+  USAGE: string;
   run(argv: string[]): Promise<number>;
 }
 
@@ -62,6 +65,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const command = await entry.load();
+    if (rest.includes("--help") || rest.includes("-h")) {
+      process.stdout.write(`${command.USAGE}\n`);
+      return 0;
+    }
     return await command.run(rest);
   } catch (err) {
     if (err instanceof CliError) {

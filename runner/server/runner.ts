@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { COMMANDS_PATH, parseKeyRing } from "../../src/protocol";
 import { createCanaryRuntime } from "../canary/runtime";
 import type { RunnerConfig } from "../config";
+import { redactUrl } from "../net/redact";
 import { targetConnector, withHostPort, type TargetConnector } from "../postgres/target";
 import { rolloutState } from "../canary/state";
 import { BRIEF_JOURNAL_OPTIONS, CommandJournal } from "../state/journal";
@@ -63,7 +64,7 @@ export async function startRunner(config: RunnerConfig): Promise<RunningRunner> 
       canary,
     });
     const server = await startRunnerServer(config, { [`POST ${COMMANDS_PATH}`]: route });
-    log("info", "runner_ready", { keyIds: [...keys.keys()], stateDir: config.stateDir, target: redactUrl(config.targetUrl), rememberedNonces: nonces.size });
+    log("info", "runner_ready", { keyIds: [...keys.keys()], stateDir: config.stateDir, target: config.targetUrl ? redactUrl(config.targetUrl) : undefined, rememberedNonces: nonces.size });
     return {
       ...server,
       async close() {
@@ -90,16 +91,6 @@ function targetKeyOf(url: string | undefined): string {
   }
 }
 
-function redactUrl(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "(unparseable URL)";
-  }
-}
 
 /**
  * After a switchover the promoted canary is the primary: every command (collect, apply_config,

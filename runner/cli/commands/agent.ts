@@ -11,11 +11,12 @@ import { createIngestPusher, ingestEndpoint } from "../../agent/push";
 import { log } from "../../server/log";
 import { CliError, parseCommandArgs } from "../io";
 import { resolveSigningKey } from "../keys";
-import { CONNECT_TIMEOUT_MS, parsePostgresUrl, redact } from "./collect";
+import { redactUrl as redact } from "../../net/redact";
+import { CONNECT_TIMEOUT_MS, parsePostgresUrl } from "./collect";
 
 export const DEFAULT_AGENT_INTERVAL_SECONDS = 60;
 
-const USAGE = `Usage: pg2une agent --push <api-url> --target <name> [--interval 60] [--count N] [--url postgres://…]
+export const USAGE = `Usage: pg2une agent --push <api-url> --target <name> [--interval 60] [--count N] [--url postgres://…]
                     [--key-id id --key-file secret.b64 | --config runner.json] [--buffer ${DEFAULT_BUFFER_SAMPLES}] [--top ${MAX_TOP_STATEMENTS}]
 
   Collects a raw metrics sample from PostgreSQL every --interval seconds and POSTs it, signed, to
@@ -57,10 +58,6 @@ const ArgsSchema = z.object({
 });
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   if (!argv.includes("--push")) throw new CliError(`--push <api-url> is required\n\n${USAGE}`);
   if (!argv.includes("--target")) throw new CliError(`--target <name> is required\n\n${USAGE}`);
   const { values } = parseCommandArgs(

@@ -11,9 +11,10 @@ import { z } from "zod";
 import { derive, MIN_WINDOW_SECONDS, TargetNameSchema, type RawSample, type Snapshot } from "../../../src/core/metrics";
 import { collectSample } from "../../metrics/collect";
 import { sleep } from "../../postgres/cluster";
+import { redactUrl as redact } from "../../net/redact";
 import { CliError, formatTable, parseCommandArgs, printJson } from "../io";
 
-const USAGE = `Usage: pg2une collect <postgres-url> [--json] [--interval <seconds>] [--count <n>] [--target <name>] [--top <n>]
+export const USAGE = `Usage: pg2une collect <postgres-url> [--json] [--interval <seconds>] [--count <n>] [--target <name>] [--top <n>]
 
   One sample:   prints the raw sample (cumulative counters, server identity, settings).
   --count N:    takes N+1 samples --interval seconds apart (default 10) and prints N derived
@@ -67,18 +68,8 @@ export function parsePostgresUrl(raw: string): URL {
   return url;
 }
 
-/** The URL without its password, for messages. */
-export function redact(url: URL): string {
-  const copy = new URL(url.href);
-  if (copy.password) copy.password = "***";
-  return copy.href;
-}
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const { values } = parseCommandArgs(
     argv,
     { json: { type: "boolean" }, interval: { type: "string" }, count: { type: "string" }, target: { type: "string" }, top: { type: "string" } },

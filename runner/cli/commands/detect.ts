@@ -9,7 +9,7 @@ import { statementsNotice } from "../../../src/core/analysis";
 import { DEFAULT_DETECT_CONFIG, detect, formatFact, parseDetectionInput, type DetectionReport } from "../../../src/core/detect";
 import { CliError, formatTable, parseCommandArgs, printJson } from "../io";
 
-const USAGE = `Usage: pg2une detect <history.json|-> [--json] [--baseline-valid-from ISO-TIME] [--seed N]
+export const USAGE = `Usage: pg2une detect <history.json|-> [--json] [--baseline-valid-from ISO-TIME] [--seed N]
 
   history.json   an array of snapshots shaped like /api/metrics/history items
                  (snapshot_time, tps, latency_p99, buffer_hit_ratio, active_connections, …),
@@ -20,10 +20,6 @@ const USAGE = `Usage: pg2une detect <history.json|-> [--json] [--baseline-valid-
   --seed         seed of the permutation tests (default ${DEFAULT_DETECT_CONFIG.seed})`;
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const { values, positionals } = parseCommandArgs(
     argv,
     { json: { type: "boolean" }, "baseline-valid-from": { type: "string" }, seed: { type: "string" } },

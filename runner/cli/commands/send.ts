@@ -11,17 +11,13 @@ import { createRunnerClient, RunnerUnreachableError, RunnerUnverifiedResponseErr
 import { CliError, parseCommandArgs, printJson } from "../io";
 import { resolveSigningKey } from "../keys";
 
-const USAGE = `Usage: pg2une send <runner-url> <command.json|-> [--key-id id] [--key-file secret.b64] [--config runner.json] [--command-id id] [--json]
+export const USAGE = `Usage: pg2une send <runner-url> <command.json|-> [--key-id id] [--key-file secret.b64] [--config runner.json] [--command-id id] [--json]
   command.json  {"type": "read_config", "payload": {}}   (types: ${COMMAND_TYPES.join(", ")})
   Keys: --key-file holds the base64 secret (needs --key-id); otherwise PG2UNE_RUNNER_KEYS (id:base64secret,...)
         or the "keys" of --config; --key-id picks one when there are several.
   --command-id  resend under a known id (the runner returns the journaled first result)`;
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes("--help")) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const { values } = parseCommandArgs(
     argv,
     {
