@@ -18,6 +18,10 @@
  *   before the first and after the last statement of a transaction, on the client and the wire;
  *   for TPC-B that is small next to the transaction, for a 0.1 ms select-only transaction on
  *   2 busy cores it is most of it. The rows "mean" show that gap directly.
+ * - the client mean upper bound (Δsession_time / Δtransactions, PostgreSQL 14+) is the
+ *   response-time law R ≤ N/X: it bounds the client-side mean from above and equals it for
+ *   closed-loop clients without think time, which pgbench is. Printed next to pgbench's mean,
+ *   not judged (a bound on a mean says nothing about percentiles, and pg2une does not decide on it).
  * - statement latency (pg_stat_statements execution time per statement) has no pgbench
  *   counterpart; it is printed for information.
  * Targets: tps ±5 %, p50 and p95 ±25 %, p99 ±35 %, per window.
@@ -101,16 +105,26 @@ function rowsFor(label: string, snap: Snapshot, ref: Reference, judged: boolean)
     judged ? { target: `±${Math.round(tol * 100)} %`, pass: within(ours, theirs, tol) } : {};
   return [
     { metric: `${label} tps`, ours: snap.tps, reference: ref.tps, ...judge(snap.tps, ref.tps, TARGETS.tps) },
-    { metric: `${label} latency mean ms`, ours: snap.latency_mean, reference: ref.mean },
-    { metric: `${label} latency p50 ms`, ours: snap.latency_p50, reference: ref.p50, ...judge(snap.latency_p50, ref.p50, TARGETS.p50) },
-    { metric: `${label} latency p95 ms`, ours: snap.latency_p95, reference: ref.p95, ...judge(snap.latency_p95, ref.p95, TARGETS.p95) },
-    { metric: `${label} latency p99 ms`, ours: snap.latency_p99, reference: ref.p99, ...judge(snap.latency_p99, ref.p99, TARGETS.p99) },
+    { metric: `${label} latency mean ms (server-side)`, ours: snap.latency_mean, reference: ref.mean },
+    { metric: `${label} client mean upper bound ms`, ours: snap.client_latency_mean_upper_bound, reference: ref.mean, target: "≥ ref (bound)" },
+    { metric: `${label} latency p50 ms (server-side est.)`, ours: snap.latency_p50, reference: ref.p50, ...judge(snap.latency_p50, ref.p50, TARGETS.p50) },
+    { metric: `${label} latency p95 ms (server-side est.)`, ours: snap.latency_p95, reference: ref.p95, ...judge(snap.latency_p95, ref.p95, TARGETS.p95) },
+    { metric: `${label} latency p99 ms (server-side est.)`, ours: snap.latency_p99, reference: ref.p99, ...judge(snap.latency_p99, ref.p99, TARGETS.p99) },
   ];
 }
 
 async function runScript(url: string, script: "tpcb" | "select", opts: Options): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, application_name: "pg2une-bench" });
-  await client.connect();
+  // A fresh connection per sample, as the runner and the agent do: a session held open between
+  // samples would count as a ninth connected client in session_time (the client-latency bound).
+  const collect = async (): Promise<RawSample> => {
+    const client = new pg.Client({ connectionString: url, application_name: "pg2une-bench" });
+    await client.connect();
+    try {
+      return await collectSample(client, { target: "bench" });
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
   const samples: RawSample[] = [];
   const bench = startPgbench(url, { clients: opts.clients, threads: opts.threads, seconds: opts.seconds, selectOnly: script === "select", log: true });
   try {
@@ -118,7 +132,7 @@ async function runScript(url: string, script: "tpcb" | "select", opts: Options):
     const windows = Math.floor(opts.seconds / opts.interval);
     for (let i = 0; i <= windows; i++) {
       await sleep(Math.max(0, start + i * opts.interval * 1000 - Date.now()));
-      samples.push(await collectSample(client, { target: "bench" }));
+      samples.push(await collect());
     }
     const { output, code } = await bench.done;
     if (code !== 0) throw new Error(`pgbench failed (${code}):\n${output}`);
@@ -145,16 +159,31 @@ async function runScript(url: string, script: "tpcb" | "select", opts: Options):
     const whole = derive(samples[0]!, samples[samples.length - 1]!);
     const wholeRef = reference(log, samples[0]!, samples[samples.length - 1]!);
     rows.push(...rowsFor(`all (${whole.window_seconds?.toFixed(1)} s)`, whole, wholeRef, false));
+    console.log(
+      [
+        "Rows (pgbench -l column: the same transactions, client side, finished inside the window):",
+        "  tps                          pg_stat_database commits+rollbacks per second          (target ±5 %)",
+        "  latency mean (server-side)   Δ(active_time + idle_in_transaction_time) / Δxacts: what the server sees; a lower bound on the client mean",
+        "  client mean upper bound      Δsession_time / Δxacts (response-time law): an upper bound on the client mean, equal to it for",
+        "                               closed-loop clients without think time such as pgbench; reported only, never used for decisions",
+        "  p50/p95/p99 (server-side est.) the estimator of transaction-latency.ts, judged against pgbench's client-side percentiles",
+        "",
+      ].join("\n"),
+    );
     printComparison("pg2une", "pgbench -l", rows);
     console.log("Statement-level (pg_stat_statements execution time per statement; no pgbench counterpart):\n");
     printComparison("pg2une", "—", stmt);
     const judged = rows.filter((r) => r.pass !== undefined);
     const missed = judged.filter((r) => !r.pass);
     for (const metric of ["tps", "p50", "p95", "p99"]) {
-      const rs = judged.filter((r) => r.metric.endsWith(metric === "tps" ? " tps" : ` ${metric} ms`));
+      const rs = judged.filter((r) => (metric === "tps" ? r.metric.endsWith(" tps") : r.metric.includes(` latency ${metric} ms`)));
       const ratios = rs.map((r) => ratio(r.ours, r.reference)).filter((x): x is number => x !== null);
       const worst = ratios.reduce((w, x) => (Math.abs(x - 1) > Math.abs(w - 1) ? x : w), 1);
       console.log(`  ${title} ${metric}: ${rs.length - rs.filter((r) => !r.pass).length}/${rs.length} windows on target; ratio range ${Math.min(...ratios).toFixed(3)}..${Math.max(...ratios).toFixed(3)}, worst ${worst.toFixed(3)}`);
+    }
+    const bounds = rows.filter((r) => r.metric.includes("upper bound") && !r.metric.startsWith("all")).map((r) => ratio(r.ours, r.reference)).filter((x): x is number => x !== null);
+    if (bounds.length > 0) {
+      console.log(`  ${title} client mean upper bound / pgbench mean: ${Math.min(...bounds).toFixed(3)}..${Math.max(...bounds).toFixed(3)} over ${bounds.length} windows (a bound: ≥ 1 expected, ≈ 1 for closed-loop pgbench)`);
     }
     const share = ratio(whole.latency_mean, wholeRef.mean);
     if (share !== null) {
@@ -166,7 +195,6 @@ async function runScript(url: string, script: "tpcb" | "select", opts: Options):
     console.log("");
     return missed.length === 0;
   } finally {
-    await client.end().catch(() => undefined);
     await bench.stop();
   }
 }
@@ -178,7 +206,7 @@ export default async function metricsBench(args: string[]): Promise<boolean> {
   printInputs("metrics: pg2une (collectSample + derive) vs pgbench's own per-transaction log", {
     cluster: "PostgreSQL from findPostgresBinaries(), fsync on, synchronous_commit on, pg_stat_statements preloaded",
     pgbench: `-c ${opts.clients} -j ${opts.threads} -T ${opts.seconds} -l, scale ${opts.scale}`,
-    collect: `every ${opts.interval} s on one connection`,
+    collect: `every ${opts.interval} s, a fresh connection each time (as the runner and the agent)`,
     scripts: opts.scripts.join(", "),
     targets: "tps ±5 %, latency p50 ±25 %, p95 ±25 %, p99 ±35 % (per window)",
     note: "pg2une latency = per transaction, server side; pgbench latency = per transaction, client side",

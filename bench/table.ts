@@ -47,3 +47,27 @@ export function printComparison(oursLabel: string, referenceLabel: string, rows:
   for (const row of body) console.log(line(row));
   console.log("");
 }
+
+export interface SideBySideRow {
+  metric: string;
+  /** One value per column, in the order of the labels. */
+  values: Array<number | null>;
+  target?: string;
+  /** Whether every judged column meets the target; omitted when there is none. */
+  pass?: boolean;
+}
+
+/**
+ * Several detectors or variants against the same rows (e.g. CUSUM | E-Divisive | a naive
+ * reference): the comparison table with one column per label and no ratio.
+ */
+export function printSideBySide(labels: string[], rows: SideBySideRow[]): void {
+  const header = ["metric", ...labels, "target", "ok"];
+  const body = rows.map((r) => [r.metric, ...r.values.map((v) => fmt(v)), r.target ?? "", r.pass === undefined ? "" : r.pass ? "yes" : "NO"]);
+  const widths = header.map((_, i) => Math.max(...[header, ...body].map((row) => (row[i] ?? "").length)));
+  const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+  for (const row of body) console.log(line(row));
+  console.log("");
+}

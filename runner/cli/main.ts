@@ -1,11 +1,14 @@
 /**
  * `pg2une <command>`: the one binary for operators, the on-host runner and the in-VM agent.
- * Each command lives in runner/cli/commands/<name>.ts and exports `run(argv): Promise<number>`;
+ * Each command lives in runner/cli/commands/<name>.ts and exports `USAGE` and
+ * `run(argv): Promise<number>`;
  * it is imported only when invoked, so `pg2une --help` starts fast.
  */
 import { CliError } from "./io";
 
 export interface CommandModule {
+  /** Printed for `pg2une <command> --help` (and -h). */
+  USAGE: string;
   run(argv: string[]): Promise<number>;
 }
 
@@ -23,6 +26,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   propose: { summary: "ask the Bayesian optimizer for the next point: --space s.json --observations o.json", load: () => import("./commands/propose") },
   "advise-indexes": { summary: "indexes that would cut the heaviest queries' cost (HypoPG); --apply builds, measures, keeps or drops", load: () => import("./commands/advise-indexes") },
   dev: { summary: "run the whole local stack (PostgreSQL, bridge, runner, Worker with cron)", load: () => import("./commands/dev") },
+  agent: { summary: "the in-VM agent: collect every --interval seconds and push signed samples to --push <api-url>/api/ingest", load: () => import("./commands/agent") },
   runner: { summary: "start the on-host runner agent (signed commands on 127.0.0.1:7070)", load: () => import("./commands/runner") },
   send: { summary: "sign a command, send it to a runner, verify and print the answer", load: () => import("./commands/send") },
   "db-migrate": { summary: "apply migrations/ to DATABASE_URL (idempotent)", load: () => import("./commands/db-migrate") },
@@ -61,6 +65,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const command = await entry.load();
+    if (rest.includes("--help") || rest.includes("-h")) {
+      process.stdout.write(`${command.USAGE}\n`);
+      return 0;
+    }
     return await command.run(rest);
   } catch (err) {
     if (err instanceof CliError) {

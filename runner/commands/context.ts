@@ -9,7 +9,14 @@ import type { log } from "../server/log";
 
 export interface CommandContext {
   commandId: string;
+  /** The target's primary (the runner's TARGET_POSTGRES_URL). */
   target: TargetConnector;
+  /**
+   * The running canary's connection, or undefined when no canary runs on this runner: the one
+   * place commands look the canary up (collect with node "canary"). runner.ts provides it from the
+   * canary backend's rollout state (currentCanaryTarget).
+   */
+  canaryTarget(): TargetConnector | undefined;
   /** Protected or out-of-catalog settings this runner's operator allows (exact names). */
   allowKnobs: readonly string[];
   /** Aborted at the deadline; long handlers check it between steps. */

@@ -4,6 +4,7 @@
  */
 import type { ImplementedCommandType } from "../../src/protocol";
 import { applyConfig } from "./apply-config";
+import { collect } from "./collect";
 import type { CommandHandler } from "./context";
 import { createIndex, dropIndex, hypoIndexes } from "./indexes";
 import { readConfig } from "./read-config";
@@ -17,6 +18,7 @@ import { switchover } from "./switchover";
 import { teardownCanary } from "./teardown-canary";
 
 export const COMMAND_HANDLERS: { [T in ImplementedCommandType]: CommandHandler<T> } = {
+  collect,
   read_config: readConfig,
   apply_config: applyConfig,
   reset_config: resetConfig,

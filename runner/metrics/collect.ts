@@ -61,7 +61,7 @@ type Row = Record<string, unknown>;
 export async function collectSample(client: pg.Client, opts: CollectOptions): Promise<RawSample> {
   const timeout = Math.max(1, Math.floor(opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS));
   const topN = Math.min(MAX_TOP_STATEMENTS, Math.max(1, Math.floor(opts.topStatements ?? MAX_TOP_STATEMENTS)));
-  await client.query("begin read only");
+  await client.query(`${TAG} begin read only`);
   try {
     await client.query(`${TAG} set local statement_timeout = ${timeout}`);
     const head = await one(
@@ -82,7 +82,7 @@ export async function collectSample(client: pg.Client, opts: CollectOptions): Pr
     const wal = await readWal(client);
     const statements = await readStatements(client, databaseOid, String(head.database), topN);
     const settings = await readSettings(client, opts.settingNames ?? DEFAULT_SETTING_NAMES);
-    await client.query("commit");
+    await client.query(`${TAG} commit`);
     const versionNum = Number(head.version_num);
     const sample: RawSample = {
       format: SAMPLE_FORMAT,
@@ -111,7 +111,7 @@ export async function collectSample(client: pg.Client, opts: CollectOptions): Pr
     // A collector bug must surface here, not as a 400 at ingest or a wrong rate later.
     return RawSampleSchema.parse(sample);
   } catch (err) {
-    await client.query("rollback").catch(() => undefined);
+    await client.query(`${TAG} rollback`).catch(() => undefined);
     throw err;
   }
 }
@@ -124,13 +124,13 @@ async function one(client: pg.Client, sql: string, params: unknown[] = []): Prom
 
 /** A query that may fail for lack of privileges: undefined instead of aborting the sample. */
 async function optional(client: pg.Client, sql: string, params: unknown[] = []): Promise<Row | undefined> {
-  await client.query("savepoint pg2une_optional");
+  await client.query(`${TAG} savepoint pg2une_optional`);
   try {
     const row = await one(client, sql, params);
-    await client.query("release savepoint pg2une_optional");
+    await client.query(`${TAG} release savepoint pg2une_optional`);
     return row;
   } catch {
-    await client.query("rollback to savepoint pg2une_optional");
+    await client.query(`${TAG} rollback to savepoint pg2une_optional`);
     return undefined;
   }
 }
@@ -305,7 +305,7 @@ async function readStatements(client: pg.Client, databaseOid: number, database: 
         };
   }
   const schema = quoteIdent(String(ext.schema));
-  await client.query("savepoint pg2une_statements");
+  await client.query(`${TAG} savepoint pg2une_statements`);
   try {
     const columns = new Set(
       (
@@ -337,7 +337,7 @@ async function readStatements(client: pg.Client, databaseOid: number, database: 
     const info = (await hasRelation(client, `${schema}.pg_stat_statements_info`))
       ? await one(client, `${TAG} select dealloc, stats_reset from ${schema}.pg_stat_statements_info`)
       : undefined;
-    await client.query("release savepoint pg2une_statements");
+    await client.query(`${TAG} release savepoint pg2une_statements`);
     const first = rows[0];
     return {
       available: true,
@@ -349,7 +349,7 @@ async function readStatements(client: pg.Client, databaseOid: number, database: 
       top: rows.map(statementEntry),
     };
   } catch (err) {
-    await client.query("rollback to savepoint pg2une_statements");
+    await client.query(`${TAG} rollback to savepoint pg2une_statements`);
     const message = (err as Error).message;
     if (/shared_preload_libraries/.test(message)) {
       return { available: false, reason: "not_preloaded", message: `pg_stat_statements is not loaded: ${message}`, instruction: PG_STAT_STATEMENTS_INSTRUCTION };

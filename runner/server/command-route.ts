@@ -39,7 +39,14 @@ export interface CommandRouteDeps {
   keys: KeyRing;
   nonces: NonceStore;
   journal: CommandJournal;
+  /** Where answers of `journal: "brief"` commands (collect) go; default: `journal`. */
+  briefJournal?: CommandJournal | undefined;
   target: TargetConnector;
+  /**
+   * The running canary's connection (undefined: no canary); runner.ts reads it from the canary
+   * backend's rollout state. Absent, every command sees "no canary".
+   */
+  canaryTarget?: (() => TargetConnector | undefined) | undefined;
   /** Identifies the target for the mutating-command lock. */
   targetKey: string;
   allowKnobs: readonly string[];
@@ -84,6 +91,9 @@ export function createCommandRoute(deps: CommandRouteDeps): RouteHandler {
   const locks = new KeyedMutex();
   const lookups = new KeyedMutex();
   const inFlight = new Map<string, InFlight>();
+  const briefJournal = deps.briefJournal ?? deps.journal;
+  const journalFor = (spec: CommandSpec) => (spec.journal === "brief" ? briefJournal : deps.journal);
+  const canaryTarget = deps.canaryTarget ?? (() => undefined);
 
   /** The outcome, or a 504 once `deadline` passes (the command itself keeps running). */
   function byDeadline(running: InFlight, deadline: number, commandId: string): Promise<Outcome> {
@@ -127,7 +137,7 @@ export function createCommandRoute(deps: CommandRouteDeps): RouteHandler {
     const claim = await lookups.run(commandId, NEVER, async (): Promise<Claim> => {
       const running = inFlight.get(commandId);
       if (running) return running.requestSha256 === requestSha256 ? { kind: "running", running } : { kind: "answer", outcome: conflict(commandId) };
-      const journaled = await deps.journal.get(commandId);
+      const journaled = (await deps.journal.get(commandId)) ?? (briefJournal !== deps.journal ? await briefJournal.get(commandId) : undefined);
       if (journaled) return journaled.requestSha256 === requestSha256 ? { kind: "journaled", entry: journaled } : { kind: "answer", outcome: conflict(commandId) };
 
       let json: unknown;
@@ -144,10 +154,10 @@ export function createCommandRoute(deps: CommandRouteDeps): RouteHandler {
       const deadline = received + timeoutMs;
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(new CommandTimeout(`${spec.type} did not finish within ${timeoutMs} ms`)), Math.max(0, deadline - now()));
-      const ctx: CommandContext = { commandId, target: deps.target, allowKnobs: deps.allowKnobs, signal: controller.signal, deadline, log, canary: deps.canary };
+      const ctx: CommandContext = { commandId, target: deps.target, canaryTarget, allowKnobs: deps.allowKnobs, signal: controller.signal, deadline, log, canary: deps.canary };
       const done = execute(spec, parsed.command.payload, ctx, deps.targetKey)
         .then(async (outcome) => {
-          if (outcome.definitive) await deps.journal.put({ commandId, requestSha256, type: spec.type, status: outcome.status, body: outcome.body });
+          if (outcome.definitive) await journalFor(spec).put({ commandId, requestSha256, type: spec.type, status: outcome.status, body: outcome.body });
           return outcome;
         })
         .finally(() => {

@@ -12,9 +12,10 @@ import { join } from "node:path";
 import { COMMANDS_PATH, parseKeyRing } from "../../src/protocol";
 import { createCanaryRuntime } from "../canary/runtime";
 import type { RunnerConfig } from "../config";
-import { targetConnector, withHostPort } from "../postgres/target";
+import { redactUrl } from "../net/redact";
+import { targetConnector, withHostPort, type TargetConnector } from "../postgres/target";
 import { rolloutState } from "../canary/state";
-import { CommandJournal } from "../state/journal";
+import { BRIEF_JOURNAL_OPTIONS, CommandJournal } from "../state/journal";
 import { FileNonceStore } from "../state/nonce-file-store";
 import { lockStateDir } from "../state/state-lock";
 import { createCommandRoute } from "./command-route";
@@ -45,19 +46,25 @@ export async function startRunner(config: RunnerConfig): Promise<RunningRunner> 
   try {
     const nonces = await FileNonceStore.open(join(config.stateDir, "nonces.log"), { nowSeconds: Math.floor(Date.now() / 1000) });
     const journal = await CommandJournal.open(join(config.stateDir, "journal"), { onWarning: (event, fields) => log("warn", event, fields) });
+    const briefJournal = await CommandJournal.open(join(config.stateDir, "journal-brief"), {
+      ...BRIEF_JOURNAL_OPTIONS,
+      onWarning: (event, fields) => log("warn", event, fields),
+    });
     const canary = createCanaryRuntime(config);
     const route = createCommandRoute({
       keys,
       nonces,
       journal,
+      briefJournal,
       target: targetConnector(() => currentPrimaryUrl(config.targetUrl, config.stateDir)),
+      canaryTarget: () => currentCanaryTarget(config.targetUrl, config.stateDir),
       targetKey: targetKeyOf(config.targetUrl),
       allowKnobs: config.allowKnobs,
       commandTimeoutMs: config.commandTimeoutMs,
       canary,
     });
     const server = await startRunnerServer(config, { [`POST ${COMMANDS_PATH}`]: route });
-    log("info", "runner_ready", { keyIds: [...keys.keys()], stateDir: config.stateDir, target: redactUrl(config.targetUrl), rememberedNonces: nonces.size });
+    log("info", "runner_ready", { keyIds: [...keys.keys()], stateDir: config.stateDir, target: config.targetUrl ? redactUrl(config.targetUrl) : undefined, rememberedNonces: nonces.size });
     return {
       ...server,
       async close() {
@@ -84,16 +91,6 @@ function targetKeyOf(url: string | undefined): string {
   }
 }
 
-function redactUrl(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "(unparseable URL)";
-  }
-}
 
 /**
  * After a switchover the promoted canary is the primary: every command (collect, apply_config,
@@ -104,3 +101,14 @@ export function currentPrimaryUrl(targetUrl: string | undefined, stateDir: strin
   const primary = rolloutState(stateDir).read()?.primary;
   return primary ? withHostPort(targetUrl, primary.host, primary.port) : targetUrl;
 }
+
+/**
+ * The running canary (rollout.json, written by launch_canary, cleared by teardown and at
+ * switchover), reached with the target's credentials; undefined when none runs. collect with
+ * node "canary" reads it here.
+ */
+export function currentCanaryTarget(targetUrl: string | undefined, stateDir: string): TargetConnector | undefined {
+  const canary = targetUrl ? rolloutState(stateDir).read()?.canary : undefined;
+  return canary && targetUrl ? targetConnector(withHostPort(targetUrl, canary.host, canary.port)) : undefined;
+}
+

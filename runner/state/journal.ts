@@ -16,6 +16,13 @@ export const DEFAULT_JOURNAL_MAX_ENTRIES = 10_000;
 /** Prune the directory after this many writes (and at startup). */
 export const JOURNAL_PRUNE_EVERY_WRITES = 200;
 
+/**
+ * The brief journal (commands with `journal: "brief"`, e.g. collect): answers are kept long
+ * enough for the sender's retries (seconds to a minute) and no longer, because they are large
+ * and frequent. Pruned often so it never holds more than a few minutes of answers.
+ */
+export const BRIEF_JOURNAL_OPTIONS = { retentionMs: 15 * 60_000, maxEntries: 500, pruneEveryWrites: 10 } as const;
+
 export const JournalEntrySchema = z.object({
   commandId: z.string(),
   /** SHA-256 of the request body: the same commandId with another body is a conflict. */
@@ -31,6 +38,8 @@ export type JournalEntry = z.output<typeof JournalEntrySchema>;
 export interface JournalOptions {
   retentionMs?: number;
   maxEntries?: number;
+  /** Prune after this many writes (default JOURNAL_PRUNE_EVERY_WRITES). */
+  pruneEveryWrites?: number;
   now?: () => number;
   onWarning?: (event: string, fields: Record<string, unknown>) => void;
 }
@@ -48,6 +57,7 @@ export class CommandJournal {
     const journal = new CommandJournal(dir, {
       retentionMs: opts.retentionMs ?? DEFAULT_JOURNAL_RETENTION_MS,
       maxEntries: opts.maxEntries ?? DEFAULT_JOURNAL_MAX_ENTRIES,
+      pruneEveryWrites: opts.pruneEveryWrites ?? JOURNAL_PRUNE_EVERY_WRITES,
       now: opts.now ?? Date.now,
       onWarning: opts.onWarning,
     });
@@ -75,7 +85,7 @@ export class CommandJournal {
   async put(entry: Omit<JournalEntry, "storedAt">): Promise<JournalEntry> {
     const full: JournalEntry = { ...entry, storedAt: new Date(this.opts.now()).toISOString() };
     await writeFileDurably(this.fileOf(entry.commandId), JSON.stringify(full));
-    if (++this.writes % JOURNAL_PRUNE_EVERY_WRITES === 0) await this.prune();
+    if (++this.writes % this.opts.pruneEveryWrites === 0) await this.prune();
     return full;
   }
 

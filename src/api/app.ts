@@ -8,8 +8,10 @@ import { parseWorkerConfig, ConfigError, type WorkerConfig } from "../config";
 import { openDb, type Db } from "../store/db";
 import { APP_NAME, VERSION } from "../version";
 import { requireApiToken } from "./auth";
+import { registerAnalysisRoutes } from "./analysis";
 import { ApiError, type ErrorBody } from "./errors";
 import { registerConfigRoutes } from "./config";
+import { INGEST_PATH, registerIngestRoutes } from "./ingest";
 import { registerMetricsRoutes } from "./metrics";
 import { registerOptimizeRoutes } from "./optimize";
 import { registerStatusRoutes } from "./status";
@@ -25,7 +27,7 @@ export type AppEnv = { Bindings: Env; Variables: AppVariables };
 export type App = Hono<AppEnv>;
 
 /** Paths that authenticate by agent signature instead of the API token. */
-const SIGNED_PATHS = new Set(["/api/ingest"]);
+const SIGNED_PATHS = new Set([INGEST_PATH]);
 
 export function createApp(): App {
   const app = new Hono<AppEnv>();
@@ -58,6 +60,8 @@ export function createApp(): App {
   registerMetricsRoutes(app);
   registerOptimizeRoutes(app);
   registerConfigRoutes(app);
+  registerIngestRoutes(app);
+  registerAnalysisRoutes(app);
 
   app.notFound((c) => c.json<ErrorBody>({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {

@@ -44,7 +44,7 @@ export const COMMAND_FAILURE_REASONS = [
   "target_unavailable",
   "nonce_store_full",
   "internal",
-  /** A canary command needs a canary (launch_canary first) or a routing setup this runner lacks. */
+  /** A command needs a running canary (launch_canary first; collect with node "canary") or a routing setup this runner lacks. */
   "no_canary",
   "routing_unavailable",
   /** Launching the canary failed (base backup, start, mxc workload); nothing is left running. */

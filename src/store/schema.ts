@@ -210,6 +210,22 @@ export const managedIndexes = pgTable(
   ],
 );
 
+/**
+ * Nonces of accepted signed pushes to /api/ingest, each kept until its request could no longer
+ * pass the freshness check (timestamp + 300 s), so a captured push cannot be replayed. In the
+ * database because Worker isolates share no memory; the primary key makes check-and-remember one
+ * atomic statement. Expired rows are deleted by the cron.
+ */
+export const seenNonces = pgTable(
+  "seen_nonces",
+  {
+    nonce: text("nonce").primaryKey(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("seen_nonces_expires_idx").on(t.expiresAt)],
+);
+
 export const schema = {
   targets,
   rawSamples,
@@ -219,4 +235,5 @@ export const schema = {
   runEvents,
   optimizerObservations,
   managedIndexes,
+  seenNonces,
 };

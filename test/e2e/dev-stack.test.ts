@@ -129,6 +129,8 @@ describe("pg2une dev (the whole local stack)", () => {
     expect(first.output()).toContain("PostgreSQL initialized and started");
     expect(await getJson(`${api}/`)).toEqual({ status: 200, body: { status: "ok", app: "pg2une", version: expect.any(String) } });
     await first.waitFor(/"event":"cron_tick"/, CRON_TIMEOUT_MS);
+    // The tick asked the runner to collect and stored the sample (Worker → runner → PostgreSQL → pg2une's database).
+    expect(first.output()).toMatch(/"event":"cron_tick".*"name":"default","ok":true,"tick":"ok","collect":\{"status":"stored"/);
     expect((await getJson(`http://127.0.0.1:${ports.runner}/healthz`)).body).toMatchObject({ status: "ok", app: "pg2une-runner" });
     const token = readFileSync(join(dir, "api-token"), "utf8").trim();
     expect(first.output()).toContain(token);

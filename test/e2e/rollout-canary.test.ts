@@ -156,7 +156,7 @@ describe.runIf(HAVE_TOOLS)("canary rollout end to end (Worker + DO + runner + Pg
       chunkedPgbench(bouncer.url("rw"), { clients: 2, threads: 1 }),
       readLoad === "select"
         ? chunkedPgbench(bouncer.url("ro"), { clients: 4, threads: 1, selectOnly: true })
-        : chunkedPgbench(bouncer.url("ro"), { clients: 4, threads: 1, scriptFile: sortFile }),
+        : chunkedPgbench(bouncer.url("ro"), { clients: 4, threads: 1, script: sortFile }),
     ];
     const s: Scenario = { name, fx, bouncer, runner, loads, scriptDir };
     scenarios.push(s);

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { PG_STAT_STATEMENTS_INSTRUCTION } from "../../src/core/metrics";
 import { createRng } from "../../src/core/random";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -77,6 +78,29 @@ describe("pg2une detect", () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/CUSUM/);
     expect(stdout).toMatch(/metric_degraded\(tps\)\./);
+  });
+
+  it("says what to do when the history says pg_stat_statements is missing (human and --json)", async () => {
+    const missing = {
+      available: false,
+      reason: "not_preloaded",
+      message: "pg_stat_statements is not loaded: it is missing from shared_preload_libraries",
+      instruction: PG_STAT_STATEMENTS_INSTRUCTION,
+    };
+    const path = file("no-pgss.json", JSON.stringify(dropSeries(2).slice(0, 20).map((s) => ({ ...s, pg_stat_statements: missing }))));
+    const human = await cli(["detect", path]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain(`Notice: pg_stat_statements is not loaded: it is missing from shared_preload_libraries: ${PG_STAT_STATEMENTS_INSTRUCTION}.`);
+    const json = await cli(["detect", path, "--json"]);
+    expect(json.code).toBe(0);
+    expect(json.stderr).toContain(`notice: pg_stat_statements is not loaded`);
+    const report = JSON.parse(json.stdout) as { pg_stat_statements: unknown; notices: string[] };
+    expect(report.pg_stat_statements).toEqual(missing);
+    expect(report.notices[0]).toContain(PG_STAT_STATEMENTS_INSTRUCTION);
+    // A history that does not say anything about it gets no notice.
+    const plain = await cli(["detect", file("plain.json", JSON.stringify(dropSeries(2).slice(0, 20))), "--json"]);
+    expect(plain.stderr).toBe("");
+    expect((JSON.parse(plain.stdout) as { notices: string[] }).notices).toEqual([]);
   });
 
   it.each([

@@ -59,6 +59,12 @@ describe.runIf(hasPgbench)("collectSample on a real cluster", () => {
       expect(s.statements.info).not.toBeNull();
       // The collector's own statements are not part of the workload.
       expect(s.statements.top.some((e) => e.query?.includes("pg2une:collect"))).toBe(false);
+      // Nor its transaction control: an untagged BEGIN/SAVEPOINT would show up as a tiny
+      // "query" that regresses every window.
+      const again = await collect(cluster.url(), ["work_mem"]);
+      if (again.statements.available) {
+        expect(again.statements.top.filter((e) => /begin read only|pg2une_(optional|statements)/i.test(e.query ?? ""))).toEqual([]);
+      }
     }
   });
 

@@ -37,8 +37,8 @@ export interface PgbenchOptions {
   log?: boolean;
   /** -R: target transactions per second (throttled), instead of as fast as possible. */
   rate?: number;
-  /** -f: a custom script file instead of a built-in one. */
-  scriptFile?: string;
+  /** -f: a custom script file instead of the built-in TPC-B-like one. */
+  script?: string;
 }
 
 export interface PgbenchRun {
@@ -56,7 +56,7 @@ export function startPgbench(url: string, opts: PgbenchOptions): PgbenchRun {
   if (logDir) chmodSync(logDir, 0o755);
   const args = ["-n", "-c", String(opts.clients), "-j", String(opts.threads), "-T", String(opts.seconds)];
   if (opts.selectOnly) args.push("-S");
-  if (opts.scriptFile) args.push("-f", opts.scriptFile);
+  if (opts.script !== undefined) args.push("-f", opts.script);
   if (opts.rate !== undefined) args.push("-R", String(opts.rate));
   if (logDir) args.push("-l");
   args.push(url);

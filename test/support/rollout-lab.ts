@@ -70,7 +70,7 @@ export async function startRolloutLab(keys: string): Promise<RolloutLab> {
           const dir = mkdtempSync(join(tmpdir(), "pg2une-lab-load-"));
           const file = join(dir, "script.sql");
           writeFileSync(file, String(b.script));
-          const run = startPgbench(cluster!.url("postgres"), { clients: Number(b.clients ?? 2), threads: 1, seconds: Number(b.seconds ?? 60), scriptFile: file });
+          const run = startPgbench(cluster!.url("postgres"), { clients: Number(b.clients ?? 2), threads: 1, seconds: Number(b.seconds ?? 60), script: file });
           const id = String(nextLoad++);
           loads.set(id, { run, dir });
           return send(res, 200, { id, pid: run.pid });

@@ -11,9 +11,9 @@ import { createIndexes } from "../../indexes/index-creator";
 import { dropIndexes, listManagedIndexes } from "../../indexes/managed";
 import { withSession } from "../../indexes/session";
 import { CliError, formatTable, parseCommandArgs, printJson } from "../io";
-import { redact } from "./db-migrate";
+import { redactUrl as redact } from "../../net/redact";
 
-const USAGE = `Usage: pg2une advise-indexes <postgres-url> [options]
+export const USAGE = `Usage: pg2une advise-indexes <postgres-url> [options]
 
   --json                     machine-readable output on stdout
   --apply                    create the recommended indexes (CONCURRENTLY), measure, keep or drop
@@ -50,10 +50,6 @@ const ArgsSchema = z.object({
 });
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes("--help")) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const { values } = parseCommandArgs(
     argv,
     {

@@ -11,9 +11,10 @@ import { z } from "zod";
 import { derive, MIN_WINDOW_SECONDS, TargetNameSchema, type RawSample, type Snapshot } from "../../../src/core/metrics";
 import { collectSample } from "../../metrics/collect";
 import { sleep } from "../../postgres/cluster";
+import { redactUrl as redact } from "../../net/redact";
 import { CliError, formatTable, parseCommandArgs, printJson } from "../io";
 
-const USAGE = `Usage: pg2une collect <postgres-url> [--json] [--interval <seconds>] [--count <n>] [--target <name>] [--top <n>]
+export const USAGE = `Usage: pg2une collect <postgres-url> [--json] [--interval <seconds>] [--count <n>] [--target <name>] [--top <n>]
 
   One sample:   prints the raw sample (cumulative counters, server identity, settings).
   --count N:    takes N+1 samples --interval seconds apart (default 10) and prints N derived
@@ -67,18 +68,8 @@ export function parsePostgresUrl(raw: string): URL {
   return url;
 }
 
-/** The URL without its password, for messages. */
-export function redact(url: URL): string {
-  const copy = new URL(url.href);
-  if (copy.password) copy.password = "***";
-  return copy.href;
-}
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const { values } = parseCommandArgs(
     argv,
     { json: { type: "boolean" }, interval: { type: "string" }, count: { type: "string" }, target: { type: "string" }, top: { type: "string" } },
@@ -91,46 +82,47 @@ export async function run(argv: string[]): Promise<number> {
   const intervalMs = (values.interval ?? DEFAULT_INTERVAL_SECONDS) * 1000;
   const target = values.target ?? "cli";
 
-  const client = new pg.Client({ connectionString: url.href, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: "pg2une-collect" });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new CliError(`cannot connect to ${redact(url)}: ${(err as Error).message}`, 1);
-  }
+  // A connection per sample, as the runner and the agent do: one held open between samples would
+  // count as a connected client in session_time (connected_sessions_mean and the latency bound).
   const take = async (): Promise<RawSample> => {
+    const client = new pg.Client({ connectionString: url.href, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: "pg2une-collect" });
+    client.on("error", () => undefined);
+    try {
+      await client.connect();
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw new CliError(`cannot connect to ${redact(url)}: ${(err as Error).message}`, 1);
+    }
     try {
       return await collectSample(client, { target, topStatements: values.top });
     } catch (err) {
       throw new CliError(`collecting from ${redact(url)} failed: ${(err as Error).message}`, 1);
+    } finally {
+      await client.end().catch(() => undefined);
     }
   };
 
-  try {
-    if (!series) {
-      const sample = await take();
-      if (values.json) printJson(sample);
-      else process.stdout.write(`${describeSample(sample)}\n`);
-      return 0;
-    }
-    const snapshots: Snapshot[] = [];
-    let previous = await take();
-    let started = Date.now();
-    if (!values.json) process.stdout.write(`${SERIES_HEADER}\n`);
-    for (let i = 0; i < count; i++) {
-      await sleep(Math.max(0, intervalMs - (Date.now() - started)));
-      started = Date.now();
-      const current = await take();
-      const snapshot = derive(previous, current);
-      snapshots.push(snapshot);
-      if (!values.json) process.stdout.write(`${seriesRow(snapshot)}\n`);
-      previous = current;
-    }
-    if (values.json) printJson(snapshots);
+  if (!series) {
+    const sample = await take();
+    if (values.json) printJson(sample);
+    else process.stdout.write(`${describeSample(sample)}\n`);
     return 0;
-  } finally {
-    await client.end().catch(() => undefined);
   }
+  const snapshots: Snapshot[] = [];
+  let previous = await take();
+  let started = Date.now();
+  if (!values.json) process.stdout.write(`${SERIES_HEADER}\n`);
+  for (let i = 0; i < count; i++) {
+    await sleep(Math.max(0, intervalMs - (Date.now() - started)));
+    started = Date.now();
+    const current = await take();
+    const snapshot = derive(previous, current);
+    snapshots.push(snapshot);
+    if (!values.json) process.stdout.write(`${seriesRow(snapshot)}\n`);
+    previous = current;
+  }
+  if (values.json) printJson(snapshots);
+  return 0;
 }
 
 function fixed(n: number | null | undefined, digits = 1): string {

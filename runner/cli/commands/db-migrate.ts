@@ -1,15 +1,12 @@
 /** `pg2une db-migrate [--database-url URL] [--json]`: apply migrations/ (idempotent). */
 import { z } from "zod";
 import { migrateDatabase } from "../../db/migrate";
+import { redactUrl as redact } from "../../net/redact";
 import { CliError, parseCommandArgs, printJson } from "../io";
 
-const USAGE = "Usage: pg2une db-migrate [--database-url URL] [--json]   (default: $DATABASE_URL)";
+export const USAGE = "Usage: pg2une db-migrate [--database-url URL] [--json]   (default: $DATABASE_URL)";
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes("--help")) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const { values } = parseCommandArgs(
     argv,
     { "database-url": { type: "string" }, json: { type: "boolean" } },
@@ -29,7 +26,3 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** Hide a password in a connection URL before printing it. */
-export function redact(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, "$1****@");
-}

@@ -5,23 +5,21 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { statementsNotice } from "../../../src/core/analysis";
 import { DEFAULT_DETECT_CONFIG, detect, formatFact, parseDetectionInput, type DetectionReport } from "../../../src/core/detect";
 import { CliError, formatTable, parseCommandArgs, printJson } from "../io";
 
-const USAGE = `Usage: pg2une detect <history.json|-> [--json] [--baseline-valid-from ISO-TIME] [--seed N]
+export const USAGE = `Usage: pg2une detect <history.json|-> [--json] [--baseline-valid-from ISO-TIME] [--seed N]
 
   history.json   an array of snapshots shaped like /api/metrics/history items
                  (snapshot_time, tps, latency_p99, buffer_hit_ratio, active_connections, …),
                  or {"snapshots": [...], "queries": [...], "baseline_valid_from": "..."}
-  --json         print {"alarms", "change_points", "facts", …} as JSON
+  --json         print {"alarms", "change_points", "facts", …, "notices"} as JSON
+                 (items saying pg_stat_statements is unavailable add a notice with what to do)
   --baseline-valid-from  learn baselines only from this time on (e.g. after a promoted run)
   --seed         seed of the permutation tests (default ${DEFAULT_DETECT_CONFIG.seed})`;
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const { values, positionals } = parseCommandArgs(
     argv,
     { json: { type: "boolean" }, "baseline-valid-from": { type: "string" }, seed: { type: "string" } },
@@ -51,8 +49,13 @@ export async function run(argv: string[]): Promise<number> {
   if (values["baseline-valid-from"]) input.baseline_valid_from = values["baseline-valid-from"];
   const report = detect(input, { ...DEFAULT_DETECT_CONFIG, seed: values.seed ?? DEFAULT_DETECT_CONFIG.seed });
 
-  if (values.json) printJson(report);
-  else process.stdout.write(`${humanReport(report, input.snapshots.length)}\n`);
+  // The history says the target had no pg_stat_statements: say what to do about it (stderr in
+  // --json mode, so stdout stays one JSON document; the report carries it too).
+  const notices = report.pg_stat_statements?.available === false ? [statementsNotice(report.pg_stat_statements)] : [];
+  if (values.json) {
+    for (const n of notices) process.stderr.write(`notice: ${n}\n`);
+    printJson({ ...report, notices });
+  } else process.stdout.write(`${humanReport(report, input.snapshots.length, notices)}\n`);
   return 0;
 }
 
@@ -67,8 +70,9 @@ function readInput(path: string): string {
 
 const fixed = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
 
-function humanReport(r: DetectionReport, snapshots: number): string {
+function humanReport(r: DetectionReport, snapshots: number, notices: readonly string[]): string {
   const out: string[] = [];
+  for (const n of notices) out.push(`Notice: ${n}`, "");
   out.push(`${snapshots} snapshots; baselines from index ${r.baseline_start.index} (${r.baseline_start.reason})`);
   out.push("", "CUSUM");
   out.push(

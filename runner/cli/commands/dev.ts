@@ -11,7 +11,7 @@ import { devOutput } from "../../dev/output";
 import { DevStackAborted, startDevStack, type DevStack, type DevStackInfo } from "../../dev/stack";
 import { CliError, parseCommandArgs } from "../io";
 
-const USAGE = `Usage: pg2une dev [options]        (npm start)
+export const USAGE = `Usage: pg2une dev [options]        (npm start)
 
 Runs PostgreSQL, pg2une's database, the WebSocket bridge, the runner, PgBouncer (when
 installed) and the Worker (wrangler dev, cron every minute) on 127.0.0.1.
@@ -40,10 +40,6 @@ const FLAGS = {
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const { values } = parseCommandArgs(
     argv,
     FLAGS,

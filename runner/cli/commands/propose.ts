@@ -13,7 +13,7 @@ import { propose, type Observation } from "../../../src/core/optimize/propose";
 import { buildSpace, encode, SpaceSchema, type Space } from "../../../src/core/optimize/space";
 import { CliError, parseCommandArgs, printJson } from "../io";
 
-const USAGE = `Usage: pg2une propose --space <space.json> --observations <obs.json> [--minimize] [--seed N] [--json]
+export const USAGE = `Usage: pg2une propose --space <space.json> --observations <obs.json> [--minimize] [--seed N] [--json]
 
   --space         the search space: {"dimensions":[{"name","type":"float"|"int"|"categorical","low","high","log","choices"}]}
   --observations  what was measured: [{"config":{...},"value":number}, ...] (an empty list gives an initial-design point)
@@ -84,10 +84,6 @@ function checkObservations(file: string, space: Space, observations: Observation
 }
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const { values } = parseCommandArgs(
     argv,
     { space: { type: "string" }, observations: { type: "string" }, minimize: { type: "boolean" }, seed: { type: "string" }, json: { type: "boolean" } },

@@ -11,9 +11,9 @@ import { z } from "zod";
 import { forbiddenReason, PG_SETTINGS_QUERY, PgSettingRowSchema, renderKnobValue, requiresRestart, settingToBase, specFor, validateConfig, type PgSettingRow } from "../../../src/core/knobs";
 import { pgtuneRecommend, PGTUNE_DB_TYPES, PGTUNE_STORAGE, type PgtuneSetting } from "../../../src/core/optimize/pgtune";
 import { CliError, formatTable, parseCommandArgs, printJson } from "../io";
-import { redact } from "./db-migrate";
+import { redactUrl as redact } from "../../net/redact";
 
-const USAGE = `Usage: pg2une recommend <postgres-url> --ram <size> --cpus <n> --storage <ssd|hdd|san|nvme> [--type <web|oltp|dw|desktop|mixed>] [--connections <n>] [--json]
+export const USAGE = `Usage: pg2une recommend <postgres-url> --ram <size> --cpus <n> --storage <ssd|hdd|san|nvme> [--type <web|oltp|dw|desktop|mixed>] [--connections <n>] [--json]
 
   --ram          the server's RAM, e.g. 4GB, 512MB, 1.5TB
   --cpus         CPU count (parallel-worker settings need ≥ 4)
@@ -102,10 +102,6 @@ export function compare(settings: PgtuneSetting[], rows: PgSettingRow[]): Recomm
 }
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const { values } = parseCommandArgs(
     argv,
     { ram: { type: "string" }, cpus: { type: "string" }, storage: { type: "string" }, type: { type: "string" }, connections: { type: "string" }, json: { type: "boolean" } },

@@ -22,7 +22,7 @@ import {
 } from "../../../src/core/datalog";
 import { CliError, parseCommandArgs } from "../io";
 
-const USAGE = `Usage: pg2une rules <file.dl> [--facts facts.json|-] [--query pred]... [--explain 'pred(args)'] [--json]
+export const USAGE = `Usage: pg2une rules <file.dl> [--facts facts.json|-] [--query pred]... [--explain 'pred(args)'] [--json]
   --facts    JSON map of facts, {"pred": [[arg, ...], ...]}; a zero-arity fact is [[]]; - reads stdin
   --query    print only these predicates (repeatable; default: every predicate a rule derives)
   --explain  also print why this fact holds (its derivation tree), e.g. --explain 'should_act(knobs)'
@@ -89,10 +89,6 @@ function humanReport(db: Database, predicates: string[]): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes("--help")) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const { values, positionals } = parseCommandArgs(
     argv,
     { facts: { type: "string" }, query: { type: "string", multiple: true }, explain: { type: "string" }, json: { type: "boolean" } },

@@ -9,16 +9,12 @@ import { startRunner } from "../../server/runner";
 import { log } from "../../server/log";
 import { CliError, parseCommandArgs } from "../io";
 
-const USAGE = `Usage: pg2une runner [--config file.json] [--host 127.0.0.1] [--port 7070] [--state-dir .pg2une/runner]
+export const USAGE = `Usage: pg2une runner [--config file.json] [--host 127.0.0.1] [--port 7070] [--state-dir .pg2une/runner]
 Env: TARGET_POSTGRES_URL, PG2UNE_RUNNER_KEYS (id:base64secret,...), PG2UNE_RUNNER_HOST, PG2UNE_RUNNER_PORT,
      PG2UNE_RUNNER_STATE_DIR, PG2UNE_RUNNER_ALLOW_KNOBS (name,...), PG2UNE_RUNNER_COMMAND_TIMEOUT_MS
 Takes signed commands on POST /v1/commands; GET /healthz is open and says nothing secret.`;
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes("--help")) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const { values } = parseCommandArgs(
     argv,
     { config: { type: "string" }, host: { type: "string" }, port: { type: "string" }, "state-dir": { type: "string" } },

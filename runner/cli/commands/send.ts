@@ -6,22 +6,18 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { CommandBodySchema, COMMAND_TYPES, isCommandType, parseKeyRing, parseSecret, type SigningKey } from "../../../src/protocol";
+import { CommandBodySchema, COMMAND_TYPES, isCommandType } from "../../../src/protocol";
 import { createRunnerClient, RunnerUnreachableError, RunnerUnverifiedResponseError } from "../../../src/runner-client";
-import { loadRunnerConfig } from "../../config";
 import { CliError, parseCommandArgs, printJson } from "../io";
+import { resolveSigningKey } from "../keys";
 
-const USAGE = `Usage: pg2une send <runner-url> <command.json|-> [--key-id id] [--key-file secret.b64] [--config runner.json] [--command-id id] [--json]
+export const USAGE = `Usage: pg2une send <runner-url> <command.json|-> [--key-id id] [--key-file secret.b64] [--config runner.json] [--command-id id] [--json]
   command.json  {"type": "read_config", "payload": {}}   (types: ${COMMAND_TYPES.join(", ")})
   Keys: --key-file holds the base64 secret (needs --key-id); otherwise PG2UNE_RUNNER_KEYS (id:base64secret,...)
         or the "keys" of --config; --key-id picks one when there are several.
   --command-id  resend under a known id (the runner returns the journaled first result)`;
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes("--help")) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const { values } = parseCommandArgs(
     argv,
     {
@@ -45,7 +41,7 @@ export async function run(argv: string[]): Promise<number> {
   );
   const [url, commandFile] = values.positionals;
   const command = readCommand(commandFile);
-  const key = resolveKey(values["key-id"], values["key-file"], values.config);
+  const key = resolveSigningKey({ keyId: values["key-id"], keyFile: values["key-file"], configFile: values.config });
   const client = createRunnerClient({ url, key, retry: { maxAttempts: 1 } });
 
   let answer;
@@ -101,33 +97,4 @@ function readCommand(file: string): { type: string; payload?: unknown } {
   }
   if (!isCommandType(parsed.data.type)) throw new CliError(`${file}: unknown command type "${parsed.data.type}"; known: ${COMMAND_TYPES.join(", ")}`);
   return parsed.data;
-}
-
-function resolveKey(keyId: string | undefined, keyFile: string | undefined, configFile: string | undefined): SigningKey {
-  if (keyFile !== undefined) {
-    if (!keyId) throw new CliError("--key-file needs --key-id (the id the runner knows this secret by)");
-    let text: string;
-    try {
-      text = readFileSync(keyFile, "utf8");
-    } catch (err) {
-      throw new CliError(`cannot read --key-file ${keyFile}: ${(err as Error).message}`);
-    }
-    const secret = parseSecret(text.trim(), `--key-file ${keyFile}`);
-    if (!secret.ok) throw new CliError(secret.message);
-    return { id: keyId, secret: secret.secret };
-  }
-  let ring;
-  try {
-    ring = parseKeyRing(loadRunnerConfig({ file: configFile }).keys, configFile ? `keys (PG2UNE_RUNNER_KEYS or ${configFile})` : "PG2UNE_RUNNER_KEYS");
-  } catch (err) {
-    throw new CliError((err as Error).message);
-  }
-  if (ring.size === 0) throw new CliError("no key: pass --key-id and --key-file, or set PG2UNE_RUNNER_KEYS=id:base64secret, or --config with \"keys\"");
-  if (keyId) {
-    const key = ring.get(keyId);
-    if (!key) throw new CliError(`--key-id ${keyId} is not among the configured keys (${[...ring.keys()].join(", ")})`);
-    return key;
-  }
-  if (ring.size > 1) throw new CliError(`several keys configured (${[...ring.keys()].join(", ")}): pick one with --key-id`);
-  return [...ring.values()][0]!;
 }

@@ -18,7 +18,7 @@ import { type Confidence, confidenceScore } from "./confidence";
 import { type CusumAlarm, type CusumResult, type Degradation, detectCusum } from "./cusum";
 import { eDivisive } from "./e-divisive";
 import { type Fact, fact, round } from "./facts";
-import { type MetricName, type SystemSnapshot, firstIndexAtOrAfter, latestValue, metricSeries } from "./history";
+import { type MetricName, type StatementsAvailability, type SystemSnapshot, firstIndexAtOrAfter, latestValue, metricSeries } from "./history";
 import type { DetectionInput } from "./input";
 import { type QueryRegression, detectQueryRegressions } from "./query-regression";
 import { type SeasonalExpectation, seasonalExpectation } from "./seasonal";
@@ -71,6 +71,20 @@ export interface DetectionReport {
   confidence: Confidence;
   /** Index and time from which baselines were learned. */
   baseline_start: { index: number; snapshot_time: string | null; reason: "history_start" | "baseline_valid_from" | "workload_shift" };
+  /**
+   * pg_stat_statements as the newest snapshot that reports on it says (null when the input does not
+   * say). When unavailable, per-query detection had nothing to work with: see `instruction`.
+   */
+  pg_stat_statements: StatementsAvailability | null;
+}
+
+/** The newest snapshot's word on pg_stat_statements, if any snapshot carries one. */
+export function statementsAvailability(history: readonly SystemSnapshot[]): StatementsAvailability | null {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const availability = history[i]!.pg_stat_statements;
+    if (availability) return availability;
+  }
+  return null;
 }
 
 function degradationOf(metric: MetricName, config: DetectConfig): Degradation {
@@ -152,8 +166,10 @@ export function detect(input: DetectionInput, config: DetectConfig = DEFAULT_DET
   const queryRegressions = detectQueryRegressions(input.queries, config.queryRegression);
   const changePoints = config.changePoints.metrics.flatMap((m) => changePointsOf(history, m, config, baselineStart.index));
   const usl = uslOf(history, config.usl, baselineStart.index);
+  // A caller with a longer (possibly bucketed) history passes it for the seasonal model only.
+  const seasonalHistory = input.seasonal_history ?? history;
   const seasonal = config.seasonal.metrics
-    .map((m) => seasonalExpectation(history, m, config.seasonal))
+    .map((m) => seasonalExpectation(seasonalHistory, m, config.seasonal))
     .filter((e): e is SeasonalExpectation => e !== null);
 
   const facts: Fact[] = [];
@@ -202,5 +218,6 @@ export function detect(input: DetectionInput, config: DetectConfig = DEFAULT_DET
     seasonal,
     confidence,
     baseline_start: baselineStart,
+    pg_stat_statements: statementsAvailability(history),
   };
 }

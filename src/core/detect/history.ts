@@ -7,6 +7,19 @@ import { z } from "zod";
 
 const metric = z.number().finite().nullable().optional();
 
+/**
+ * Whether the sample behind a snapshot could read pg_stat_statements (as /api/metrics/history
+ * items carry it). Without it there are no per-query windows: no regressions, and a workload
+ * class from system rates only; the instruction says what the operator should do.
+ */
+export const statementsAvailabilitySchema = z.object({
+  available: z.boolean(),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+  instruction: z.string().optional(),
+});
+export type StatementsAvailability = z.infer<typeof statementsAvailabilitySchema>;
+
 /** One derived snapshot (a row of system_snapshots as the API serves it). Extra fields are kept. */
 export const systemSnapshotSchema = z
   .object({
@@ -24,6 +37,7 @@ export const systemSnapshotSchema = z
     idle_connections: metric,
     waiting_connections: metric,
     total_connections: metric,
+    pg_stat_statements: statementsAvailabilitySchema.optional(),
   })
   .loose();
 export type SystemSnapshot = z.infer<typeof systemSnapshotSchema>;
@@ -98,4 +112,20 @@ export function latestValue(history: readonly SystemSnapshot[], metric: MetricNa
     if (typeof value === "number" && Number.isFinite(value)) return value;
   }
   return null;
+}
+
+/**
+ * A Date.parse that remembers: per-query windows repeat their snapshot's time string (500 queries
+ * a window share one), and parsing 180 000 ISO strings costs more than the detectors themselves.
+ */
+export function timeParser(): (iso: string) => number {
+  const seen = new Map<string, number>();
+  return (iso) => {
+    let t = seen.get(iso);
+    if (t === undefined) {
+      t = Date.parse(iso);
+      seen.set(iso, t);
+    }
+    return t;
+  };
 }

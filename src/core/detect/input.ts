@@ -1,7 +1,10 @@
 /**
  * The detection input as it crosses a boundary (CLI file, HTTP body): either a bare array of
- * snapshots (`/api/metrics/history` items) or an object that adds per-query windows and the time
- * from which baselines are valid (after a promoted run). Validated with zod; errors name the item.
+ * snapshots (`/api/metrics/history` items) or an object that adds per-query windows, the time
+ * from which baselines are valid (after a promoted run), and optionally a longer history for the
+ * seasonal expectation (e.g. 15-minute bucket means over two days, so Holt–Winters sees its daily
+ * season without the caller loading 2 880 one-minute snapshots). Validated with zod; errors name
+ * the item.
  */
 import { z } from "zod";
 import { queryWindowSchema, systemSnapshotSchema } from "./history";
@@ -20,12 +23,13 @@ const snapshotsSchema = z.array(systemSnapshotSchema).superRefine((snapshots, ct
 });
 
 export const detectionInputSchema = z.union([
-  snapshotsSchema.transform((snapshots) => ({ snapshots, queries: [], baseline_valid_from: undefined })),
+  snapshotsSchema.transform((snapshots) => ({ snapshots, queries: [], baseline_valid_from: undefined, seasonal_history: undefined })),
   z
     .object({
       snapshots: snapshotsSchema,
       queries: z.array(queryWindowSchema).default([]),
       baseline_valid_from: z.iso.datetime({ offset: true }).optional(),
+      seasonal_history: snapshotsSchema.optional(),
     })
     .strict(),
 ]);
@@ -71,7 +75,7 @@ export function parseDetectionInput(value: unknown): ParsedInput {
   if (value === null || typeof value !== "object") {
     return {
       ok: false,
-      error: `expected an array of snapshots or an object {"snapshots": [...], "queries"?: [...], "baseline_valid_from"?: "<ISO time>"}, got ${value === null ? "null" : typeof value}`,
+      error: `expected an array of snapshots or an object {"snapshots": [...], "queries"?: [...], "baseline_valid_from"?: "<ISO time>", "seasonal_history"?: [...]}, got ${value === null ? "null" : typeof value}`,
     };
   }
   const parsed = detectionInputSchema.safeParse(value);

@@ -101,7 +101,7 @@ function solve(a: number[][], b: number[]): number[] | null {
  * linear in σ and κ. Used as the start of the nonlinear fit.
  */
 export function linearizedUsl(points: readonly UslPoint[], fixedLambda?: number): UslModel {
-  const lambda = fixedLambda ?? Math.max(...points.map((p) => p.throughput / p.concurrency));
+  const lambda = fixedLambda ?? points.reduce((max, p) => Math.max(max, p.throughput / p.concurrency), -Infinity);
   // y = Nλ/X − 1 = σ·a + κ·b with a = N − 1, b = N(N − 1)
   let saa = 0;
   let sab = 0;

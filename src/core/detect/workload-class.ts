@@ -19,7 +19,7 @@
  * A confirmed change is a workload shift: `workload_shift()` holds for `shiftFreshness` snapshots
  * and the CUSUM baselines are re-learned from that point.
  */
-import type { QueryWindow, SystemSnapshot } from "./history";
+import { type QueryWindow, type SystemSnapshot, timeParser } from "./history";
 
 export type WorkloadClass = "oltp" | "olap" | "mixed";
 
@@ -149,9 +149,10 @@ export function classifyWorkload(
   queries: readonly QueryWindow[],
   config: WorkloadClassConfig,
 ): WorkloadAnalysis {
+  const timeOf = timeParser();
   const queriesAt = new Map<number, QueryWindow[]>();
   for (const q of queries) {
-    const t = Date.parse(q.snapshot_time);
+    const t = timeOf(q.snapshot_time);
     const list = queriesAt.get(t);
     if (list) list.push(q);
     else queriesAt.set(t, [q]);

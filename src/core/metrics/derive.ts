@@ -82,6 +82,8 @@ export function derive(previous: RawSample | null | undefined, current: RawSampl
     statement_latency_p95: statementStats?.p95 ?? null,
     statement_latency_p99: statementStats?.p99 ?? null,
     statements_per_transaction: perTransaction,
+    client_latency_mean_upper_bound: db && db.transactions > 0 && db.sessionMs !== null ? db.sessionMs / db.transactions : null,
+    connected_sessions_mean: db && db.sessionMs !== null ? db.sessionMs / 1000 / seconds : null,
     buffer_hit_ratio: db && db.blocks > 0 ? db.hits / db.blocks : null,
     temp_bytes_per_sec: db ? db.tempBytes / seconds : null,
     wal_bytes_per_sec: typeof walBytes === "number" ? walBytes / seconds : null,
@@ -121,6 +123,8 @@ function gauges(current: RawSample): Snapshot {
     statement_latency_p95: null,
     statement_latency_p99: null,
     statements_per_transaction: null,
+    client_latency_mean_upper_bound: null,
+    connected_sessions_mean: null,
     buffer_hit_ratio: null,
     temp_bytes_per_sec: null,
     wal_bytes_per_sec: null,
@@ -192,6 +196,8 @@ interface DatabaseWindow {
   deadlocks: number;
   /** Δ(active_time + idle_in_transaction_time), ms; null before PostgreSQL 14. */
   sessionBusyMs: number | null;
+  /** Δsession_time (connected, whatever the state), ms; null before PostgreSQL 14. */
+  sessionMs: number | null;
 }
 
 function databaseWindow(p: RawSample, c: RawSample): DatabaseWindow | undefined {
@@ -203,6 +209,9 @@ function databaseWindow(p: RawSample, c: RawSample): DatabaseWindow | undefined 
   const before = busy(p.database);
   const after = busy(c.database);
   const sessionBusyMs = before !== null && after !== null && after >= before ? after - before : null;
+  const sessionBefore = p.database.session_time;
+  const sessionAfter = c.database.session_time;
+  const sessionMs = sessionBefore !== null && sessionAfter !== null && sessionAfter >= sessionBefore ? sessionAfter - sessionBefore : null;
   return {
     transactions: d.xact_commit + d.xact_rollback,
     hits: d.blks_hit,
@@ -210,6 +219,7 @@ function databaseWindow(p: RawSample, c: RawSample): DatabaseWindow | undefined 
     tempBytes: d.temp_bytes,
     deadlocks: d.deadlocks,
     sessionBusyMs,
+    sessionMs,
   };
 }
 

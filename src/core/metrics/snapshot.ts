@@ -82,6 +82,17 @@ export const MetricsItemSchema = z.object({
   statement_latency_p95: Ms,
   statement_latency_p99: Ms,
   statements_per_transaction: Rate,
+  /**
+   * An upper bound on the mean latency clients observe per transaction (ms), for reporting only:
+   * Δsession_time / Δ(xact_commit + xact_rollback) (PostgreSQL 14+), the response-time law
+   * R ≤ N / X with N the mean number of connected sessions. Equal to the client-side mean for
+   * closed-loop clients without think time (pgbench); loose when sessions sit idle (pools, think
+   * time). It is a bound on the mean only, says nothing about p95/p99, and moves with pool size and
+   * client behaviour, so no decision uses it. See README.md "Known limits".
+   */
+  client_latency_mean_upper_bound: Ms.default(null),
+  /** Time-average number of connected client sessions over the window: Δsession_time / Δt (PostgreSQL 14+). */
+  connected_sessions_mean: Rate.default(null),
   /** blks_hit / (blks_hit + blks_read) over the window (not since server start). */
   buffer_hit_ratio: z.number().min(0).max(1).nullable(),
   temp_bytes_per_sec: Rate,

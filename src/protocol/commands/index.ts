@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { describeIssues } from "../errors";
 import { applyConfigCommand } from "./apply-config";
+import { collectCommand } from "./collect";
 import type { CommandSpec } from "./define";
 import { createIndexCommand, dropIndexCommand, hypoIndexesCommand } from "./indexes";
 import { COMMAND_TYPES, isCommandType, type CommandType } from "./names";
@@ -20,6 +21,7 @@ import { switchoverCommand } from "./switchover";
 import { teardownCanaryCommand } from "./teardown-canary";
 
 export const COMMAND_SPECS = {
+  collect: collectCommand,
   read_config: readConfigCommand,
   apply_config: applyConfigCommand,
   reset_config: resetConfigCommand,
@@ -123,6 +125,7 @@ export type CommandSuccess<T extends ImplementedCommandType = ImplementedCommand
 export type CommandFailure = z.output<typeof CommandFailureSchema>;
 
 export { COMMAND_TYPES, isCommandType, type CommandType } from "./names";
-export { DEFAULT_COMMAND_TIMEOUT_MS, defineCommand, type CommandSpec } from "./define";
+export { DEFAULT_COMMAND_TIMEOUT_MS, defineCommand, type CommandSpec, type JournalRetention } from "./define";
+export { CollectNodeSchema, DEFAULT_COLLECT_TARGET, type CollectNode } from "./collect";
 export { KnobSettingSchema, type KnobSetting } from "./read-config";
 export { KNOB_NAME_PATTERN, KnobNameSchema } from "./knob-name";

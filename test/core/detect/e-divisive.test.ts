@@ -49,6 +49,14 @@ describe("energy statistic", () => {
     }
   });
 
+  it("gives the same answer after a larger call reused its scratch buffers", () => {
+    const rng = createRng(9);
+    const small = [...normals(rng, 12), ...normals(rng, 12, 1, 3)];
+    const first = bestSplit(small, 0, small.length, 3, 1);
+    bestSplit(normals(rng, 200), 0, 200, 5, 1);
+    expect(bestSplit(small, 0, small.length, 3, 1)).toEqual(first);
+  });
+
   it("works on a sub-range and reports absolute indices", () => {
     const z = [9, 9, 9, 0, 0, 0, 5, 5, 5, 9, 9];
     expect(bestSplit(z, 3, 9, 3, 1)).toMatchObject({ tau: 6, kappa: 9 });

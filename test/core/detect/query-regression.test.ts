@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { detectQueryRegressions } from "../../../src/core/detect/query-regression";
 import { queryWindowSchema, type QueryWindow } from "../../../src/core/detect/history";
 
-const CONFIG = { baselineWindowMs: 6 * 3600_000, minBaselineWindows: 5, regressionThreshold: 0.2, sameLoadThreshold: 0.5 };
+const CONFIG = { baselineWindowMs: 6 * 3600_000, minBaselineWindows: 5, regressionThreshold: 0.2, sameLoadThreshold: 0.5, minExtraTimeMs: 50 };
 const T0 = Date.parse("2025-03-01T12:00:00Z");
 
 /** `baseline` windows of (mean, calls), one a minute, then the current window at T0. */
@@ -56,6 +56,14 @@ describe("per-query regression (seed semantics)", () => {
     const gone = history(2, steady(8), [15, 1000]).slice(0, -1);
     const other = history(3, steady(8), [10, 1000]);
     expect(detectQueryRegressions([...gone, ...other], CONFIG)).toEqual([]);
+  });
+
+  it("ignores a slowdown that adds less than 50 ms to the window (a µs statement run once)", () => {
+    // BEGIN once a window: 0.0012 → 0.002 ms is +67 % but 0.0008 ms of extra time.
+    expect(detectQueryRegressions(history(1, steady(8, 0.0012, 1), [0.002, 1]), CONFIG)).toEqual([]);
+    // A 0.05 → 0.08 ms statement at 2 000 calls a window adds 60 ms: a regression.
+    expect(detectQueryRegressions(history(1, steady(8, 0.05, 2000), [0.08, 2000]), CONFIG)[0]).toMatchObject({ pct: 60, load: "same_load" });
+    expect(detectQueryRegressions(history(1, steady(8, 0.05, 1000), [0.08, 1000]), CONFIG)).toEqual([]);
   });
 
   it("treats a baseline without calls as changed load", () => {

@@ -24,6 +24,8 @@ const RATE_FIELDS = [
   "statement_latency_p95",
   "statement_latency_p99",
   "statements_per_transaction",
+  "client_latency_mean_upper_bound",
+  "connected_sessions_mean",
   "buffer_hit_ratio",
   "temp_bytes_per_sec",
   "wal_bytes_per_sec",
@@ -146,6 +148,66 @@ describe("derive: rates over the window", () => {
     expect(q).toMatchObject({ queryid: "9", calls: 20, total_exec_time_ms: 110 });
     expect(q!.mean_exec_time_ms).toBeCloseTo(5.5, 12);
     expect(q!.stddev_exec_time_ms).toBeCloseTo(4.5, 12); // 10 calls at 1 ms, 10 at 10 ms
+  });
+});
+
+describe("derive: the session-time bound on client-observed latency", () => {
+  /**
+   * N closed-loop clients without think time, connected the whole window: each one's window is
+   * back-to-back transactions, each seen by its client as (server-visible part + the wire and
+   * client CPU the server cannot see). So Σ session time = Σ client latencies, and the bound is
+   * the client-side mean, while latency_mean (server-visible time) stays below it.
+   */
+  it("equals the client-side mean for closed-loop clients without think time; latency_mean stays below it", () => {
+    const clients = 8;
+    const seconds = 10;
+    const serverVisibleMs = 0.3;
+    const invisibleMs = 1.7; // network, client CPU, waiting for a CPU to read the answer
+    const clientMs = serverVisibleMs + invisibleMs;
+    const transactions = (clients * seconds * 1000) / clientMs;
+    const base = { session_time: 1_000_000, active_time: 100_000, idle_in_transaction_time: 0 };
+    const prev = sample({ at: T0, database: { ...base, xact_commit: 1_000 } });
+    const cur = sample({
+      at: T0 + seconds * 1000,
+      database: {
+        xact_commit: 1_000 + transactions,
+        session_time: base.session_time + clients * seconds * 1000,
+        active_time: base.active_time + transactions * serverVisibleMs,
+        idle_in_transaction_time: 0,
+      },
+    });
+    const s = derive(prev, cur);
+    expect(s.client_latency_mean_upper_bound).toBeCloseTo(clientMs, 9);
+    expect(s.connected_sessions_mean).toBeCloseTo(clients, 9);
+    expect(s.latency_mean).toBeCloseTo(serverVisibleMs, 9);
+    expect(s.latency_mean!).toBeLessThanOrEqual(s.client_latency_mean_upper_bound!);
+  });
+
+  it("idle sessions loosen it (think time, pools): still an upper bound, no longer the mean", () => {
+    const prev = sample({ at: T0, database: { xact_commit: 0, session_time: 0, active_time: 0, idle_in_transaction_time: 0 } });
+    // 2 busy clients doing 1 ms transactions + 18 idle pooled connections, 10 s.
+    const cur = sample({ at: T0 + 10_000, database: { xact_commit: 20_000, session_time: 20 * 10_000, active_time: 20_000, idle_in_transaction_time: 0 } });
+    const s = derive(prev, cur);
+    expect(s.client_latency_mean_upper_bound).toBeCloseTo(10, 9); // true mean 1 ms: ≥, loose by the idle sessions
+    expect(s.connected_sessions_mean).toBeCloseTo(20, 9);
+  });
+
+  it("is null before PostgreSQL 14 (no session_time), across a stats reset, and without transactions", () => {
+    const pg13 = { session_time: null, active_time: null, idle_in_transaction_time: null };
+    expect(derive(sample({ at: T0, database: pg13 }), sample({ at: T0 + 10_000, database: { ...pg13, xact_commit: 5_000 } })).client_latency_mean_upper_bound).toBeNull();
+    const reset = derive(sample({ at: T0, database: { session_time: 9e6 } }), sample({ at: T0 + 10_000, database: { session_time: 10, stats_reset: "2026-03-01T12:00:05.000Z" } }));
+    expect(reset.client_latency_mean_upper_bound).toBeNull();
+    expect(reset.connected_sessions_mean).toBeNull();
+    const quiet = derive(sample({ at: T0 }), sample({ at: T0 + 10_000, database: { session_time: 200_000 } }));
+    expect(quiet.client_latency_mean_upper_bound).toBeNull(); // no transactions: nothing to divide
+    expect(quiet.connected_sessions_mean).toBeCloseTo(10, 9);
+  });
+
+  it("old stored snapshots without these fields still parse (null)", () => {
+    const { client_latency_mean_upper_bound: _a, connected_sessions_mean: _b, ...old } = derive(sample({ at: T0 }), sample({ at: T0 + 10_000 }));
+    const parsed = MetricsItemSchema.parse(old);
+    expect(parsed.client_latency_mean_upper_bound).toBeNull();
+    expect(parsed.connected_sessions_mean).toBeNull();
   });
 });
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { NonceStoreFullError } from "../../../src/protocol";
-import { CommandJournal } from "../../../runner/state/journal";
+import { BRIEF_JOURNAL_OPTIONS, CommandJournal } from "../../../runner/state/journal";
 import { FileNonceStore, NONCE_LOG_COMPACT_SLACK } from "../../../runner/state/nonce-file-store";
 import { lockStateDir } from "../../../runner/state/state-lock";
 
@@ -94,6 +94,18 @@ describe("CommandJournal", () => {
     expect(readdirSync(path).filter((f) => f.endsWith(".tmp"))).toEqual([]);
     now += 61_000 + 60_000;
     expect((await j.prune()).kept).toBe(0);
+  });
+
+  it("the brief journal (collect answers) prunes itself every few writes, keeping only minutes of answers", async () => {
+    let now = Date.now();
+    const path = join(dir, "journal-brief");
+    const j = await CommandJournal.open(path, { ...BRIEF_JOURNAL_OPTIONS, now: () => now });
+    for (let i = 0; i < BRIEF_JOURNAL_OPTIONS.pruneEveryWrites - 1; i++) await j.put(entry(`old${i}`));
+    for (const f of readdirSync(path)) utimesSync(join(path, f), new Date(now - 16 * 60_000), new Date(now - 16 * 60_000));
+    now += 1;
+    await j.put(entry("fresh")); // the 10th write prunes: the old ones are past 15 minutes
+    expect(readdirSync(path).filter((f) => f.endsWith(".json"))).toHaveLength(1);
+    expect(await j.get("fresh")).toMatchObject(entry("fresh"));
   });
 
   it("a corrupt entry reads as missing (and is reported)", async () => {
