@@ -37,7 +37,7 @@ const HAVE_TOOLS =
 const TIMINGS = {
   sampleEveryMs: 2_000,
   baselineWindowMs: 4_000,
-  settleMs: 500,
+  settleMs: 1_000,
   canaryStepMs: 4_000,
   routeMeasureWindowMs: 2_000,
   verifyWindowMs: 4_000,
@@ -50,7 +50,7 @@ const RUN_TIMEOUT_MS = 150_000;
  * whole run is covered by pgbench's own totals (failed transactions, aborted clients) without
  * guessing the run's length up front; stopping waits for the current chunk to finish.
  */
-const CHUNK_SECONDS = 8;
+const CHUNK_SECONDS = 5;
 const SORT_SCRIPT = "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM rd_sort;\n";
 
 interface Scenario {
@@ -237,7 +237,7 @@ describe.runIf(HAVE_TOOLS)("canary rollout end to end (Worker + DO + runner + Pg
 
   it("a harmful configuration (work_mem = 64kB under a sort-heavy read load) is rolled back with its reason", async () => {
     const s = await scenario("e2e-bad", "sort");
-    const started = await api<{ run_id: string }>(`/api/optimize?target=${s.name}`, { method: "POST", body: JSON.stringify({ action: "knobs", force_config: { work_mem: "64kB" }, timings: TIMINGS }) });
+    const started = await api<{ run_id: string }>(`/api/optimize?target=${s.name}`, { method: "POST", body: JSON.stringify({ action: "knobs", force_config: { work_mem: "64kB" }, timings: TIMINGS, thresholds: { minCanaryCalls: 10 } }) });
     expect(started.status).toBe(202);
     await waitForEnd(s.name);
     const run = await runOf(started.body.run_id);
@@ -255,7 +255,9 @@ describe.runIf(HAVE_TOOLS)("canary rollout end to end (Worker + DO + runner + Pg
 
   it("the Worker and its Durable Object restarted mid-shift at 25 % → resumes or rolls back; traffic ends on one node", async () => {
     const s = await scenario("e2e-crash", "select");
-    const started = await api<{ run_id: string }>(`/api/optimize?target=${s.name}`, { method: "POST", body: JSON.stringify({ action: "knobs", timings: TIMINGS }) });
+    // This test is about resuming, not judging: gates loose enough that the run reaches 25 %.
+    const loose = { maxCanaryLatencyRatio: 5, maxP99IncreasePct: 300, maxTpsDropPct: 80 };
+    const started = await api<{ run_id: string }>(`/api/optimize?target=${s.name}`, { method: "POST", body: JSON.stringify({ action: "knobs", timings: TIMINGS, thresholds: loose }) });
     expect(started.status).toBe(202);
     let restarted = false;
     await waitForEnd(s.name, async (status) => {

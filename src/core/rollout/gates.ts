@@ -5,6 +5,7 @@
  *                      maxTpsDropPct, compared with the baseline captured before the change
  *   canary vs primary  the canary's per-query mean latency, over the queries both nodes ran in
  *                      the same window, is more than maxCanaryLatencyRatio times the primary's
+ *                      (each mean plus canaryLatencyFloorMs, the cost every statement pays anyway)
  *
  * Either fails → rollback. Gates compare point estimates (the means of the window); the
  * intervals are reported next to them (summary.ts) so an operator sees how sure the call was.
@@ -27,6 +28,13 @@ export const GateThresholdsSchema = z
     maxCanaryLatencyRatio: z.number().min(1).max(100).default(1.1),
     /** Calls the canary must serve on queries both nodes ran before its latency ratio counts. */
     minCanaryCalls: z.number().int().min(1).default(50),
+    /**
+     * Added to both nodes' per-query means before the ratio: the per-statement cost outside
+     * execution (network round trip, PgBouncer) every client pays anyway. Without it a primary-key
+     * lookup taking 20 µs instead of 10 µs on a canary whose buffers are still cold reads as
+     * "+100 %", though the client sees a few percent.
+     */
+    canaryLatencyFloorMs: z.number().min(0).max(1000).default(0.1),
   })
   .strict();
 
@@ -125,6 +133,7 @@ export interface QueryComparison {
   canaryCalls: number;
   primaryMeanMs: number;
   canaryMeanMs: number;
+  /** (canary mean + floor) / (primary mean + floor). */
   ratio: number;
 }
 
@@ -158,8 +167,8 @@ function totalsByQuery(windows: readonly SubWindow[]): Map<string, Totals> {
   return out;
 }
 
-/** Weighted geometric mean of per-query ratios; weight = calls on both nodes. */
-function weightedRatio(primary: Map<string, Totals>, canary: Map<string, Totals>): { ratio: number | null; rows: QueryComparison[] } {
+/** Weighted geometric mean of per-query ratios (each mean plus the floor); weight = calls on both nodes. */
+function weightedRatio(primary: Map<string, Totals>, canary: Map<string, Totals>, floorMs: number): { ratio: number | null; rows: QueryComparison[] } {
   const rows: QueryComparison[] = [];
   let logSum = 0;
   let weight = 0;
@@ -168,8 +177,8 @@ function weightedRatio(primary: Map<string, Totals>, canary: Map<string, Totals>
     if (!p || p.calls <= 0 || c.calls <= 0) continue;
     const pMean = p.totalMs / p.calls;
     const cMean = c.totalMs / c.calls;
-    if (!(pMean > 0) || !(cMean > 0)) continue;
-    const ratio = cMean / pMean;
+    if (!(pMean + floorMs > 0) || !(cMean + floorMs > 0)) continue;
+    const ratio = (cMean + floorMs) / (pMean + floorMs);
     const w = p.calls + c.calls;
     logSum += w * Math.log(ratio);
     weight += w;
@@ -180,14 +189,14 @@ function weightedRatio(primary: Map<string, Totals>, canary: Map<string, Totals>
 }
 
 /** Per-query latency of canary vs primary over the same sub-windows (same queries, same time). */
-export function compareCanary(primary: readonly SubWindow[], canary: readonly SubWindow[]): CanaryComparison {
+export function compareCanary(primary: readonly SubWindow[], canary: readonly SubWindow[], floorMs = DEFAULT_GATE_THRESHOLDS.canaryLatencyFloorMs): CanaryComparison {
   const p = totalsByQuery(primary);
   const c = totalsByQuery(canary);
-  const { ratio, rows } = weightedRatio(p, c);
+  const { ratio, rows } = weightedRatio(p, c, floorMs);
   const perWindow: number[] = [];
   const n = Math.min(primary.length, canary.length);
   for (let i = 0; i < n; i++) {
-    const r = weightedRatio(totalsByQuery([primary[i]!]), totalsByQuery([canary[i]!])).ratio;
+    const r = weightedRatio(totalsByQuery([primary[i]!]), totalsByQuery([canary[i]!]), floorMs).ratio;
     if (r !== null) perWindow.push(Math.log(r));
   }
   const logInterval = meanInterval(perWindow);

@@ -781,7 +781,7 @@ function windowComplete(state: RunState, now: number, events: RunEventDraft[]): 
       const steps = state.timings.canarySteps;
       const finalStep = pct === steps[steps.length - 1];
       const system = w.primary.map((p, i) => combinedSubWindow(p, w.canary[i]!));
-      const comparison = compareCanary(w.primary, w.canary);
+      const comparison = compareCanary(w.primary, w.canary, state.thresholds.canaryLatencyFloorMs);
       const verdict = combineVerdicts(baselineGate(state.baseline ?? [], system, "statementP99", state.thresholds, throughputMetricFor(state.timings)), canaryGate(comparison, state.thresholds, finalStep));
       const sys = brief(system);
       const stepsRec = state.canary.steps.map((s) => (s.pct === pct ? { ...s, comparison, verdict, system: { tps: sys.tps as number | null, statementP99: sys.statementP99 as number | null } } : s));

@@ -66,6 +66,15 @@ describe("canary vs primary on the same queries in the same window", () => {
     expect(v.reason).toMatch(/canary latency \+\d+\.\d % vs primary over 2 common queries/);
   });
 
+  it("a microsecond difference is not a slower client experience: the floor (0.1 ms) is added to both means", () => {
+    const p = [win(100, 5, [q("1", 5000, 0.01)]), win(100, 5, [q("1", 5000, 0.01)])];
+    const cold = [win(10, 5, [q("1", 500, 0.02)]), win(10, 5, [q("1", 500, 0.021)])];
+    expect(compareCanary(p, cold, 0).ratio).toBeGreaterThan(2);
+    const withFloor = compareCanary(p, cold);
+    expect(withFloor.ratio).toBeCloseTo(0.1205 / 0.11, 2);
+    expect(canaryGate(withFloor, DEFAULT_GATE_THRESHOLDS, true).pass).toBe(true);
+  });
+
   it("a canary as fast as the primary passes", () => {
     const canary = [win(10, 5, [q("1", 100, 0.98), q("2", 10, 10)]), win(10, 5, [q("1", 100, 1.0), q("2", 10, 9.9)])];
     expect(canaryGate(compareCanary(primary, canary), DEFAULT_GATE_THRESHOLDS, true).pass).toBe(true);
