@@ -267,9 +267,9 @@ describe.runIf(HAVE_TOOLS)("canary rollout end to end (Worker + DO + runner + Pg
         await worker.restart();
       }
     });
-    expect(restarted).toBe(true);
     const run = await runOf(started.body.run_id);
     console.log(`[${s.name}] timeline:\n  ${run.lines.join("\n  ")}`);
+    expect(restarted).toBe(true);
     expect(["promoted", "rolled_back"]).toContain(run.outcome);
     expect(run.lines.join("\n")).toMatch(/routed 25 %/);
     await expectNoFailedTransactions(s);

@@ -105,10 +105,20 @@ export function combinedSubWindow(primary: SubWindow, canary: SubWindow): SubWin
 }
 
 /**
- * A sample without query texts: the rollout never reads them, and a full sample (500 statements
- * with 2 000-character texts) would not fit a Durable Object value.
+ * pg2une's own statements on a node: the collector's (tagged "/* pg2une:collect *\/") and the
+ * canary machinery's (PG2UNE_SQL_MARKER, "/* pg2une *\/": share measurement, the read-only
+ * connect_query, health checks). They run on both nodes, so left in they would count as
+ * "queries both nodes ran" and judge the canary by pg2une's own catalog reads.
+ */
+export const OWN_STATEMENT = /\/\*\s*pg2une\b/;
+
+/**
+ * A sample without query texts and without pg2une's own statements: the rollout never reads the
+ * texts, and a full sample (500 statements with 2 000-character texts) would not fit a Durable
+ * Object value.
  */
 export function compactSample(sample: RawSample): RawSample {
   if (!sample.statements.available) return sample;
-  return { ...sample, statements: { ...sample.statements, top: sample.statements.top.map((s) => ({ ...s, query: null })) } };
+  const top = sample.statements.top.filter((s) => !(s.query && OWN_STATEMENT.test(s.query))).map((s) => ({ ...s, query: null }));
+  return { ...sample, statements: { ...sample.statements, top } };
 }

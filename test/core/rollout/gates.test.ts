@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { baselineGate, canaryGate, compareCanary, DEFAULT_GATE_THRESHOLDS, resultSummary, RolloutTimingsSchema, throughputMetricFor, type SubWindow } from "../../../src/core/rollout";
+import { baselineGate, canaryGate, compactSample, compareCanary, DEFAULT_GATE_THRESHOLDS, resultSummary, RolloutTimingsSchema, throughputMetricFor, type SubWindow } from "../../../src/core/rollout";
 import { improvementScore } from "../../../src/core/optimize/objective";
 
 const win = (tps: number, p99: number, queries: SubWindow["queries"] = [], at = "2026-03-01T12:00:00.000Z"): SubWindow => ({
@@ -141,5 +141,21 @@ describe("throughput metric and sample spacing", () => {
   it("samples closer than 1.5 s are refused (collect jitter would make windows shorter than derive's 1 s)", () => {
     expect(RolloutTimingsSchema.safeParse({ sampleEveryMs: 1_000 }).success).toBe(false);
     expect(RolloutTimingsSchema.parse({}).sampleEveryMs).toBe(10_000);
+  });
+});
+
+describe("samples as the rollout keeps them", () => {
+  it("drop query texts and pg2une's own statements (collector, canary share queries, connect_query)", async () => {
+    const { sample, statement } = await import("../../support/metrics-fixtures");
+    const s = sample({
+      top: [
+        statement("1", { query: "select * from orders where id = $1", calls: 10 }),
+        statement("2", { query: "/* pg2une */ select s.queryid::text as queryid from pg_stat_statements s", calls: 3 }),
+        statement("3", { query: "/* pg2une:collect */ begin", calls: 3 }),
+        statement("4", { query: "/* pg2une */ SET default_transaction_read_only = on", calls: 20 }),
+      ],
+    });
+    const compact = compactSample(s);
+    expect(compact.statements.available && compact.statements.top.map((e) => [e.queryid, e.query])).toEqual([["1", null]]);
   });
 });
