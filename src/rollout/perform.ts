@@ -65,7 +65,9 @@ async function sendCommands(config: WorkerConfig, state: RunState, effect: Extra
       return { ok: true, result: envelope.data.result };
     } catch (err) {
       if (err instanceof RunnerUnreachableError) return { ok: false, error: { kind: "unreachable", message: err.message } };
-      if (err instanceof RunnerUnverifiedResponseError) return { ok: false, error: { kind: "invalid_answer", message: err.message } };
+      // An unsigned 5xx is the runner failing before it could sign (an internal error): as good
+      // as no answer, so the same commandId may be re-sent. Anything else unverifiable is final.
+      if (err instanceof RunnerUnverifiedResponseError) return { ok: false, error: { kind: err.status >= 500 ? "unreachable" : "invalid_answer", message: err.message } };
       return { ok: false, error: { kind: "internal", message: `${c.type}: ${(err as Error).message}` } };
     }
   };

@@ -4,14 +4,16 @@
  * with PgBouncer routing, a primary on 127.0.0.1, the canary it launches on 127.0.0.2, and
  * pgbench as the client — read-write through `rw`, read-only through `ro` (the share that moves).
  *
- * Scenarios (each on a fresh primary, PgBouncer and runner):
- *  1. POST /api/optimize knobs in canary mode → promoted or rolled_back, every step in the
- *     timeline with the measured shares (and the switchover pause when promoted);
- *  2. work_mem = 64kB forced through the same path, with a sort-heavy read-only load → the
- *     canary is slower on the same queries and the run is rolled back with that reason;
- *  3. the Worker (and its Durable Object) restarted mid-shift at 25 % → resumes or rolls back,
- *     and traffic ends 100 % on one node.
- * In every scenario pgbench reports 0 failed transactions across the whole run.
+ * Scenarios (each on a fresh primary, PgBouncer and runner; pgbench -c 2 read-write on `rw`,
+ * pgbench -S -c 4 on `ro`):
+ *  1. POST /api/optimize knobs in canary mode, and the Worker (with its Durable Object)
+ *     restarted mid-shift at 25 % → resumes, ends promoted or rolled_back with every step in the
+ *     timeline, the measured shares and, when promoted, the switchover pause;
+ *  2. random_page_cost = 10000 forced through the same path with default gates → the canary's
+ *     primary-key lookups become sequential scans, it is slower on the same queries in the same
+ *     window, and the run is rolled back at 5 % with that reason.
+ * In both, pgbench reports 0 failed transactions across the whole run and traffic ends 100 % on
+ * one node (PgBouncer's own SHOW DATABASES).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBridge, type RunningBridge } from "../../runner/bridge/ws-tcp-bridge";
@@ -25,9 +27,6 @@ import { startRunnerProcess, type RunnerProcess } from "../support/runner-proces
 import { checkTool, requireOrSkip } from "../support/tools";
 import { TEST_API_TOKEN, TEST_RUNNER_KEYS } from "../support/worker-constants";
 import { startWorkerDev, type WorkerDev } from "../support/worker-dev";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 
 const HAVE_TOOLS =
   requireOrSkip(checkTool("pgbouncer", "Debian: apt-get install pgbouncer"), "rollout canary e2e") &&
@@ -37,10 +36,10 @@ const HAVE_TOOLS =
 const TIMINGS = {
   sampleEveryMs: 2_000,
   baselineWindowMs: 4_000,
-  settleMs: 1_000,
+  settleMs: 500,
   canaryStepMs: 4_000,
-  routeMeasureWindowMs: 2_000,
-  verifyWindowMs: 4_000,
+  routeMeasureWindowMs: 1_000,
+  verifyWindowMs: 2_000,
   stepTimeoutMs: 60_000,
   resumeCheckMs: 2_000,
 };
@@ -51,7 +50,6 @@ const RUN_TIMEOUT_MS = 150_000;
  * guessing the run's length up front; stopping waits for the current chunk to finish.
  */
 const CHUNK_SECONDS = 5;
-const SORT_SCRIPT = "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM rd_sort;\n";
 
 interface Scenario {
   name: string;
@@ -59,7 +57,6 @@ interface Scenario {
   bouncer: TestPgbouncer;
   runner: RunnerProcess;
   loads: ChunkedLoad[];
-  scriptDir: string;
 }
 
 interface ChunkedLoad {
@@ -126,19 +123,15 @@ describe.runIf(HAVE_TOOLS)("canary rollout end to end (Worker + DO + runner + Pg
       await s.runner.destroy();
       await s.bouncer.destroy();
       await s.fx.cleanup();
-      rmSync(s.scriptDir, { recursive: true, force: true });
     }
     await worker?.stop({ removeState: true });
     await bridge?.close();
     await db?.destroy();
   });
 
-  async function scenario(prefix: string, readLoad: "select" | "sort"): Promise<Scenario> {
+  async function scenario(prefix: string): Promise<Scenario> {
     const fx = await startCanaryFixture();
     pgbenchInit(fx.primary.url("postgres"), 1);
-    await fx.primary.query("create table rd_sort (v float8)");
-    await fx.primary.query("insert into rd_sort select random() from generate_series(1, 40000)");
-    await fx.primary.query("analyze rd_sort");
     const { bouncer } = await startRoutingPgbouncer({ host: PRIMARY_HOST, port: fx.primary.port });
     const runner = await startRunnerProcess({
       targetUrl: fx.primary.url("postgres"),
@@ -149,16 +142,8 @@ describe.runIf(HAVE_TOOLS)("canary rollout end to end (Worker + DO + runner + Pg
     const name = `${prefix}-${crypto.randomUUID().slice(0, 6)}`;
     const created = await api("/api/targets", { method: "POST", body: JSON.stringify({ name, runner_url: runner.url, runner_key_id: "test", mode: "canary", total_ram_mb: 2048, cpus: 2, storage: "ssd" }) });
     expect(created.status).toBe(201);
-    const scriptDir = mkdtempSync(join(tmpdir(), "pg2une-e2e-script-"));
-    const sortFile = join(scriptDir, "sort.sql");
-    writeFileSync(sortFile, SORT_SCRIPT);
-    const loads = [
-      chunkedPgbench(bouncer.url("rw"), { clients: 2, threads: 1 }),
-      readLoad === "select"
-        ? chunkedPgbench(bouncer.url("ro"), { clients: 4, threads: 1, selectOnly: true })
-        : chunkedPgbench(bouncer.url("ro"), { clients: 4, threads: 1, script: sortFile }),
-    ];
-    const s: Scenario = { name, fx, bouncer, runner, loads, scriptDir };
+    const loads = [chunkedPgbench(bouncer.url("rw"), { clients: 2, threads: 1 }), chunkedPgbench(bouncer.url("ro"), { clients: 4, threads: 1, selectOnly: true })];
+    const s: Scenario = { name, fx, bouncer, runner, loads };
     scenarios.push(s);
     await new Promise((r) => setTimeout(r, 2_000));
     return s;
@@ -209,19 +194,44 @@ describe.runIf(HAVE_TOOLS)("canary rollout end to end (Worker + DO + runner + Pg
     expect([...hosts][0]).toBe(rw.host);
   }
 
-  it("knobs in canary mode: 5 → 25 → 50 % with measured shares, then promoted (or rolled back), 0 failed transactions", async () => {
-    const s = await scenario("e2e-canary", "select");
-    const started = await api<{ run_id: string }>(`/api/optimize?target=${s.name}`, { method: "POST", body: JSON.stringify({ action: "knobs", timings: TIMINGS }) });
+  it("knobs in canary mode, the Worker (and its Durable Object) restarted mid-shift at 25 %: resumes, ends promoted or rolled back with every step and the measured shares; traffic on one node, 0 failed transactions", async () => {
+    const s = await scenario("e2e-canary");
+    // This run proves the path and the restart; whether a gate would stop it depends on a noisy
+    // 2-core machine, so its gates are loose here. Gating is proven by the next test (a harmful
+    // configuration, default thresholds) and by test/core/rollout.
+    const loose = { maxCanaryLatencyRatio: 5, maxP99IncreasePct: 300, maxTpsDropPct: 80 };
+    const started = await api<{ run_id: string }>(`/api/optimize?target=${s.name}`, { method: "POST", body: JSON.stringify({ action: "knobs", timings: TIMINGS, thresholds: loose }) });
     expect(started.status).toBe(202);
-    await waitForEnd(s.name);
+    let restartedAt: string | null = null;
+    await waitForEnd(s.name, async (status) => {
+      if (restartedAt === null && status.step?.startsWith("sample-canary-25")) {
+        restartedAt = status.step;
+        console.log(`[${s.name}] restarting the Worker at ${status.step}`);
+        await worker.restart();
+      }
+    });
     const run = await runOf(started.body.run_id);
     console.log(`[${s.name}] timeline:\n  ${run.lines.join("\n  ")}`);
+    const runnerTrouble = s.runner.logs().split("\n").filter((l) => /"level":"(error|warn)"/.test(l));
+    if (runnerTrouble.length) console.log(`[${s.name}] runner warnings and errors:\n  ${runnerTrouble.slice(-20).join("\n  ")}`);
+    expect(restartedAt, "the run reached 25 % and the Worker was restarted there").not.toBeNull();
     expect(["promoted", "rolled_back"]).toContain(run.outcome);
     const text = run.lines.join("\n");
-    for (const step of [/launching the canary/, /canary (launched|already running) at 127\.0\.0\.\d+/, /configuring the canary/, /canary configured/, /routed 5 %: planned share 5\.0 %, measured/])
+    for (const step of [
+      /reading the current configuration/,
+      /measuring the baseline live/,
+      /asking the optimizer for a configuration/,
+      /optimizer proposed \d+ settings/,
+      /launching the canary/,
+      /canary (launched|already running) at 127\.0\.0\.\d+/,
+      /canary configured/,
+      /routed 5 %: planned share 5\.0 %, measured \d+\.\d %/,
+      /gate canary: 5 %: pass/,
+      /routed 25 %: planned share 25\.0 %, measured \d+\.\d %/,
+    ])
       expect(text).toMatch(step);
     if (run.outcome === "promoted") {
-      for (const pct of [25, 50]) expect(text).toMatch(new RegExp(`routed ${pct} %: planned share ${pct}\\.0 %, measured \\d+\\.\\d %`));
+      expect(text).toMatch(/routed 50 %: planned share 50\.0 %, measured \d+\.\d %/);
       expect(text).toMatch(/switchover done: clients paused \d+ ms/);
       expect(run.details.canary.steps.map((c) => c.pct)).toEqual([5, 25, 50]);
       for (const c of run.details.canary.steps) expect(c.measuredShare).not.toBeNull();
@@ -235,43 +245,21 @@ describe.runIf(HAVE_TOOLS)("canary rollout end to end (Worker + DO + runner + Pg
     await expectTrafficOnOneNode(s);
   }, RUN_TIMEOUT_MS + 60_000);
 
-  it("a harmful configuration (work_mem = 64kB under a sort-heavy read load) is rolled back with its reason", async () => {
-    const s = await scenario("e2e-bad", "sort");
-    const started = await api<{ run_id: string }>(`/api/optimize?target=${s.name}`, { method: "POST", body: JSON.stringify({ action: "knobs", force_config: { work_mem: "64kB" }, timings: TIMINGS, thresholds: { minCanaryCalls: 10 } }) });
+  it("a harmful configuration (random_page_cost = 10000: primary-key lookups become sequential scans) is rolled back with its reason", async () => {
+    const s = await scenario("e2e-bad");
+    const started = await api<{ run_id: string }>(`/api/optimize?target=${s.name}`, { method: "POST", body: JSON.stringify({ action: "knobs", force_config: { random_page_cost: "10000" }, timings: TIMINGS }) });
     expect(started.status).toBe(202);
     await waitForEnd(s.name);
     const run = await runOf(started.body.run_id);
     console.log(`[${s.name}] timeline:\n  ${run.lines.join("\n  ")}`);
     expect(run.outcome).toBe("rolled_back");
-    expect(run.reason).toMatch(/at \d+ %: .*(canary vs primary: canary latency \+\d+\.\d %|vs baseline)/);
+    expect(run.reason).toMatch(/^at 5 %: .*canary vs primary: canary latency \+\d+\.\d % vs primary/);
     const text = run.lines.join("\n");
-    expect(text).toMatch(/forced configuration: work_mem = 64kB/);
-    expect(text).toMatch(/gate canary: \d+ %: FAIL/);
+    expect(text).toMatch(/forced configuration: random_page_cost = 10000/);
+    expect(text).toMatch(/gate canary: 5 %: FAIL/);
     expect(text).toMatch(/all read-only traffic back on the primary/);
-    expect(text).toMatch(/canary torn down/);
-    await expectNoFailedTransactions(s);
-    await expectTrafficOnOneNode(s);
-  }, RUN_TIMEOUT_MS + 60_000);
-
-  it("the Worker and its Durable Object restarted mid-shift at 25 % → resumes or rolls back; traffic ends on one node", async () => {
-    const s = await scenario("e2e-crash", "select");
-    // This test is about resuming, not judging: gates loose enough that the run reaches 25 %.
-    const loose = { maxCanaryLatencyRatio: 5, maxP99IncreasePct: 300, maxTpsDropPct: 80 };
-    const started = await api<{ run_id: string }>(`/api/optimize?target=${s.name}`, { method: "POST", body: JSON.stringify({ action: "knobs", timings: TIMINGS, thresholds: loose }) });
-    expect(started.status).toBe(202);
-    let restarted = false;
-    await waitForEnd(s.name, async (status) => {
-      if (!restarted && status.step?.startsWith("sample-canary-25")) {
-        restarted = true;
-        console.log(`[${s.name}] restarting the Worker at ${status.step}`);
-        await worker.restart();
-      }
-    });
-    const run = await runOf(started.body.run_id);
-    console.log(`[${s.name}] timeline:\n  ${run.lines.join("\n  ")}`);
-    expect(restarted).toBe(true);
-    expect(["promoted", "rolled_back"]).toContain(run.outcome);
-    expect(run.lines.join("\n")).toMatch(/routed 25 %/);
+    expect(text).toMatch(/canary torn down; traffic is 100 % on the primary/);
+    expect(text).not.toMatch(/routed 25 %/);
     await expectNoFailedTransactions(s);
     await expectTrafficOnOneNode(s);
   }, RUN_TIMEOUT_MS + 60_000);
