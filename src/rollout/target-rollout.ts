@@ -50,7 +50,9 @@ import { perform } from "./perform";
 export type { RolloutPhase as RolloutState } from "../core/rollout";
 
 const META_KEY = "status";
-const RUN_KEY = "run";
+/** Storage key of the current (or last) run's state (a RunState from src/core/rollout). */
+export const RUN_STORAGE_KEY = "run";
+const RUN_KEY = RUN_STORAGE_KEY;
 const EVENT_SEQ_KEY = "event-seq";
 const OUTBOX_SEQ_KEY = "outbox-seq";
 const OUTBOX_PREFIX = "outbox:";

@@ -10,12 +10,11 @@
  * - a runner that stops answering mid-window: the step times out, the rollback cannot reach the
  *   runner and is reported failed while it keeps retrying, and completes once the runner is back.
  */
-import { abortAllDurableObjects } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseKeyRing } from "../../src/protocol";
 import { createRunnerClient } from "../../src/runner-client";
-import { apiJson, labTarget, optimize, rolloutLab, runOf, timeline, waitForRunEnd, type StatusBody } from "./rollout-support";
+import { apiJson, crashRollout, labTarget, optimize, rolloutLab, runOf, timeline, waitForRunEnd, type StatusBody } from "./rollout-support";
 
 const LOAD = "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM rd_sort;\n";
 /** Seconds, not minutes: 2 s samples (throughput judged by qps), 6 s windows. Defaults stay production-sane. */
@@ -67,7 +66,7 @@ describe("direct knobs path", () => {
     await waitForRunEnd(target, 120_000, async (s: StatusBody) => {
       if (!aborted && s.run?.step === "sample-direct-2") {
         aborted = true;
-        await abortAllDurableObjects();
+        await crashRollout(target);
       }
     });
     const run = await runOf(started.body.run_id);

@@ -6,9 +6,8 @@
  * Also: a second start while busy is a 409 with the state, and one during the cooldown says
  * how long is left; an object aborted mid-step resumes the same step and finishes.
  */
-import { abortAllDurableObjects } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { labTarget, optimize, rolloutLab, runOf, timeline, waitForRunEnd, type StatusBody } from "./rollout-support";
+import { crashRollout, labTarget, optimize, rolloutLab, runOf, timeline, waitForRunEnd, type StatusBody } from "./rollout-support";
 
 const LOAD = `\\set c random(1, 5000)
 SELECT sum(amount) FROM rq_orders WHERE customer_id = :c;
@@ -85,7 +84,7 @@ describe("queries action (HypoPG → CREATE INDEX CONCURRENTLY → measured → 
     const end = await waitForRunEnd(target, 90_000, async (s: StatusBody) => {
       if (!aborted && s.run?.step === "create-index") {
         aborted = true;
-        await abortAllDurableObjects();
+        await crashRollout(target);
       }
     });
     expect(aborted).toBe(true);

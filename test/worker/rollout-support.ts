@@ -3,9 +3,11 @@
  * cluster, runner and pgbench loads, see test/support/rollout-lab.ts), a target row pointing at
  * the lab's runner, and waiting for a run to end.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect, inject } from "vitest";
 import { parseWorkerConfig } from "../../src/config";
+import { rolloutStub } from "../../src/rollout/stub";
 import { openDb } from "../../src/store/db";
 import { targets } from "../../src/store/schema";
 import { TEST_API_TOKEN } from "../support/worker-constants";
@@ -105,4 +107,31 @@ export async function runOf(id: string): Promise<RunBody> {
 /** The timeline as "kind state: message" lines, for assertions and for the report. */
 export function timeline(run: RunBody): string[] {
   return run.events.map((e) => `${e.kind} ${e.state}: ${e.message}`);
+}
+
+/**
+ * Resets one target's Durable Object as an eviction or crash would (ctx.abort()): the instance
+ * is gone mid-step, its storage and alarm stay. Only that object: abortAllDurableObjects() would
+ * also reset objects other test files are using at the same time.
+ */
+export async function crashRollout(target: string): Promise<void> {
+  const stub = rolloutStub(env, target);
+  const MARK = "__crashTestMark";
+  await runInDurableObject(stub, (instance) => {
+    (instance as unknown as Record<string, boolean>)[MARK] = true;
+  });
+  await runInDurableObject(stub, (_instance, state) => {
+    state.abort("test: crash the rollout object mid-step");
+  }).catch(() => undefined);
+  // A later call meets a new instance (the mark is gone) with the same storage; calls that still
+  // reach the aborted one fail with the abort reason.
+  for (let i = 0; ; i++) {
+    const fresh = await runInDurableObject(rolloutStub(env, target), (instance) => (instance as unknown as Record<string, boolean>)[MARK] !== true).catch(() => undefined);
+    if (fresh !== undefined) {
+      expect(fresh, "the rollout object was replaced by a fresh instance").toBe(true);
+      return;
+    }
+    if (i > 50) throw new Error(`the rollout object of ${target} did not come back after the crash`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
