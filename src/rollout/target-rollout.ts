@@ -162,6 +162,8 @@ export class TargetRollout extends DurableObject<Env> {
   /** Set while this instance performs a step: a watchdog alarm firing meanwhile only re-arms. */
   private performing = false;
   private lastFlushError: string | null = null;
+  /** One flush at a time (start() and the alarm may both ask). */
+  private flushing: Promise<void> | undefined;
 
   private config(): WorkerConfig {
     return parseWorkerConfig(this.env);
@@ -232,6 +234,8 @@ export class TargetRollout extends DurableObject<Env> {
     }
     await this.ctx.storage.put(EVENT_SEQ_KEY, 0);
     await this.persist(null, transition, now);
+    // The run row shows up in /api/optimizations right away, not after the first step.
+    this.ctx.waitUntil(this.flush());
     return { ok: true, runId, state: transition.state.phase, step: stepKey(transition.state.step) };
   }
 
@@ -333,7 +337,14 @@ export class TargetRollout extends DurableObject<Env> {
   }
 
   /** Writes queued records to pg2une's database, oldest first; stops at the first failure. */
-  private async flush(): Promise<void> {
+  private flush(): Promise<void> {
+    this.flushing ??= this.flushOutbox().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async flushOutbox(): Promise<void> {
     const entries = await this.ctx.storage.list<RunRecordBatch>({ prefix: OUTBOX_PREFIX, limit: FLUSH_BATCH });
     if (entries.size === 0) return;
     let config: WorkerConfig;

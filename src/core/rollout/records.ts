@@ -7,6 +7,7 @@ import { meanInterval } from "./statistics";
 import { configAfter } from "./knob-plan";
 import { valuesOf, type Metric, type SubWindow } from "./series";
 import type { RunState } from "./run-state";
+import { stepKey } from "./steps";
 
 export interface RunRow {
   id: string;
@@ -39,7 +40,7 @@ function describeWindows(windows: readonly SubWindow[]): Record<string, unknown>
 }
 
 export function runRowOf(state: RunState): RunRow {
-  const stepName = state.step.kind === "done" ? null : `${state.rollback ? "rollback:" : ""}${state.step.kind}${"pct" in state.step && state.step.pct !== null ? `:${state.step.pct}` : ""}`;
+  const stepName = state.step.kind === "done" ? null : `${state.rollback ? "rollback:" : ""}${stepKey(state.step)}`;
   const proposal = state.proposal;
   const objectiveSource = proposal ? (proposal.objective === "none" ? (proposal.proposalSource ?? "none") : proposal.objective) : null;
   const previousConfig = state.plan ? Object.fromEntries([...state.plan.apply, ...state.plan.canaryOnly].map((k) => [k.name, k.from])) : null;
