@@ -82,3 +82,47 @@ export const levy10: TestFunction = {
     return s;
   },
 };
+
+/** Ackley on [−32.768, 32.768]¹⁰ (a = 20, b = 0.2, c = 2π); minimum 0 at the origin. */
+export const ackley10: TestFunction = {
+  name: "Ackley (10-D)",
+  space: numericSpace(Array.from({ length: 10 }, () => [-32.768, 32.768] as [number, number])),
+  optimum: 0,
+  evaluate: (x) => {
+    const v = vector(x, 10);
+    const d = v.length;
+    const sumSquares = v.reduce((s, xi) => s + xi * xi, 0);
+    const sumCos = v.reduce((s, xi) => s + Math.cos(2 * Math.PI * xi), 0);
+    return -20 * Math.exp(-0.2 * Math.sqrt(sumSquares / d)) - Math.exp(sumCos / d) + 20 + Math.E;
+  },
+};
+
+/** Rosenbrock on [−5, 10]¹⁰; minimum 0 at (1, …, 1). */
+export const rosenbrock10: TestFunction = {
+  name: "Rosenbrock (10-D)",
+  space: numericSpace(Array.from({ length: 10 }, () => [-5, 10] as [number, number])),
+  optimum: 0,
+  evaluate: (x) => {
+    const v = vector(x, 10);
+    let s = 0;
+    for (let i = 0; i < v.length - 1; i++) s += 100 * (v[i + 1]! - v[i]! * v[i]!) ** 2 + (v[i]! - 1) ** 2;
+    return s;
+  },
+};
+
+/** Where Hartmann-6's inputs sit among the 10 coordinates; the other 4 do nothing. */
+const EMBEDDED_ACTIVE = [1, 3, 4, 6, 8, 9];
+
+/**
+ * Hartmann-6 embedded in [0, 1]¹⁰ with 4 inactive coordinates (x1, x3, x6 and x8 are
+ * ignored): like knob tuning, where several knobs barely matter. Minimum −3.32237.
+ */
+export const hartmann6in10: TestFunction = {
+  name: "Hartmann-6 in 10-D (4 inactive)",
+  space: numericSpace(Array.from({ length: 10 }, () => [0, 1] as [number, number])),
+  optimum: -3.32237,
+  evaluate: (x) => {
+    const v = vector(x, 10);
+    return hartmann6.evaluate(Object.fromEntries(EMBEDDED_ACTIVE.map((c, j) => [`x${j + 1}`, v[c]!])));
+  },
+};

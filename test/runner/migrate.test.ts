@@ -54,7 +54,7 @@ describe("migrateDatabase against a real cluster", () => {
       encoding: "utf8",
     });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/migration failed against postgres:\/\/postgres:\*\*\*\*@.*database "nope" does not exist/);
+    expect(r.stderr).toMatch(/migration failed against postgres:\/\/postgres:\*\*\*@.*database "nope" does not exist/);
     expect(r.stderr).not.toContain("secret");
   });
 });

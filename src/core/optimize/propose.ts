@@ -3,8 +3,11 @@
  *
  *   1. warm-start points (e.g. the current config, a PGTune recommendation) not yet observed,
  *   2. then a Latin-hypercube initial design (the point farthest from everything observed),
- *   3. then a Gaussian process (Matérn 5/2 ARD, MAP hyperparameters) and log expected
- *      improvement, maximized over random + local candidates and refined by local search.
+ *   3. then a Gaussian process (Matérn 5/2: ARD + first-order additive term, MAP
+ *      hyperparameters) and log expected improvement, maximized over random + local candidates
+ *      inside a TuRBO trust region around the incumbent, refined by local search. The region's
+ *      side is replayed from the observations in the order given (trust-region.ts), so pass
+ *      them oldest first.
  * A constraint (e.g. the memory guard) is applied to every candidate: an infeasible point is
  * never returned. Deterministic for a given seed.
  *
@@ -16,6 +19,7 @@
 import { incumbent, logExpectedImprovement } from "./acquisition";
 import { fitGp, type FittedGp, type GpHyperparameters } from "./gp";
 import { fitOutputTransform } from "./output-transform";
+import { replayTrustRegion, trustRegionBox, type TrustRegionState } from "./trust-region";
 import { createRng, type Rng } from "../random";
 import { decode, encode, latinHypercube, numericCoordinates, samplePoint, sameConfig, snap, type Config, type Space } from "./space";
 
@@ -46,6 +50,8 @@ export interface ProposeOptions {
   randomCandidates?: number;
   /** Hyperparameters of a previous fit, used as an extra L-BFGS start. */
   previousHyperparameters?: GpHyperparameters;
+  /** Overrides of PROPOSE_DEFAULTS, for benchmarks and ablations. */
+  tuning?: Partial<ProposeTuning>;
 }
 
 export type ProposalSource = "warm_start" | "initial_design" | "bayesian";
@@ -58,13 +64,26 @@ export interface Proposal {
   /** For bayesian: the GP's view of the chosen point, in the objective's units. */
   prediction?: { mean: number; interval: [number, number]; logExpectedImprovement: number };
   hyperparameters?: GpHyperparameters;
+  /** For bayesian: the trust region's side (unit-cube coordinates) replayed from the history. */
+  trustRegion?: TrustRegionState;
   observationsUsed: number;
 }
 
 /** Defaults, each named so a benchmark or an operator can see what drives a proposal. */
 export const PROPOSE_DEFAULTS = {
-  /** Random candidates per proposal (uniform in the unit cube, snapped). */
+  /** Random candidates per proposal (uniform in the unit cube, clipped to the trust region). */
   randomCandidates: 1500,
+  /**
+   * Expected number of numeric coordinates a local move changes: each moves with probability
+   * min(1, this/D), at least one (TuRBO's perturbation mask; all coordinates up to D = 20).
+   */
+  perturbedCoordinates: 20,
+  /**
+   * Maximize the acquisition only inside a TuRBO trust region around the incumbent
+   * (trust-region.ts). Off, Levy-10 median best was 10.2 instead of 8.3, Hartmann-6 −3.30
+   * instead of −3.32 (20 seeds each).
+   */
+  trustRegion: true,
   /** Observed points whose neighbourhoods are searched with local candidates. */
   localCentres: 5,
   localCandidatesPerCentre: 100,
@@ -115,17 +134,18 @@ export function propose(space: Space, observations: readonly Observation[], opti
     return { config: initialDesignPoint(space, observations, design, rng, feasible, settle), source: "initial_design", observationsUsed: observations.length };
   }
 
+  const tuning: Tuning = { ...PROPOSE_DEFAULTS, ...(options.randomCandidates !== undefined ? { randomCandidates: options.randomCandidates } : {}), ...options.tuning };
   const sign = goal === "minimize" ? 1 : -1;
   const points = observations.map((o) => encode(space, o.config));
   const transform = fitOutputTransform(observations.map((o) => sign * o.value));
   const values = observations.map((o) => transform.forward(sign * o.value));
   const gp = fitGp(points, values, {
     rng: createRng(rng.int(2 ** 31)),
-    randomRestarts: PROPOSE_DEFAULTS.hyperparameterRestarts,
+    randomRestarts: tuning.hyperparameterRestarts,
     ...(options.previousHyperparameters ? { initial: options.previousHyperparameters } : {}),
   });
   const best = incumbent(gp);
-  const chosen = maximizeAcquisition(space, gp, best, points, values, rng, feasible, isObserved, options.randomCandidates ?? PROPOSE_DEFAULTS.randomCandidates, settle);
+  const chosen = maximizeAcquisition({ space, gp, best, points, values, rng, feasible, isObserved, settle, tuning, designSize: design });
   const prediction = gp.predict(chosen.x);
   return {
     config: decode(space, chosen.x),
@@ -138,6 +158,7 @@ export function propose(space: Space, observations: readonly Observation[], opti
       logExpectedImprovement: chosen.score,
     },
     hyperparameters: gp.hyperparameters,
+    ...(chosen.trustRegion ? { trustRegion: chosen.trustRegion } : {}),
     observationsUsed: observations.length,
   };
 }
@@ -193,18 +214,27 @@ interface Scored {
   score: number;
 }
 
-function maximizeAcquisition(
-  space: Space,
-  gp: FittedGp,
-  best: number,
-  points: Float64Array[],
-  values: number[],
-  rng: Rng,
-  feasible: (c: Config) => boolean,
-  isObserved: (c: Config) => boolean,
-  randomCandidates: number,
-  settle: (x: Float64Array) => Float64Array,
-): Scored {
+type Widen<T> = T extends number ? number : T extends boolean ? boolean : T;
+export type ProposeTuning = { -readonly [K in keyof typeof PROPOSE_DEFAULTS]: Widen<(typeof PROPOSE_DEFAULTS)[K]> };
+type Tuning = ProposeTuning;
+
+interface AcquisitionContext {
+  space: Space;
+  gp: FittedGp;
+  best: number;
+  points: Float64Array[];
+  /** Transformed, minimized values, in observation order. */
+  values: number[];
+  rng: Rng;
+  feasible: (c: Config) => boolean;
+  isObserved: (c: Config) => boolean;
+  settle: (x: Float64Array) => Float64Array;
+  tuning: Tuning;
+  designSize: number;
+}
+
+function maximizeAcquisition(ctx: AcquisitionContext): Scored & { trustRegion?: TrustRegionState } {
+  const { space, gp, best, points, values, rng, feasible, isObserved, settle, tuning } = ctx;
   const acq = (x: Float64Array): number => {
     const config = decode(space, x);
     if (!feasible(config)) return -Infinity;
@@ -212,45 +242,73 @@ function maximizeAcquisition(
   };
   const numeric = numericCoordinates(space);
   const categoricalDims = space.dimensions.map((d, i) => ({ d, off: space.offsets[i]! })).filter(({ d }) => d.type === "categorical");
+  const D = space.dimensions.length;
 
-  const perturb = (centre: Float64Array, step: number): Float64Array => {
-    const x = Float64Array.from(centre);
-    for (const c of numeric) x[c] = Math.min(1, Math.max(0, x[c]! + step * rng.normal()));
-    // Flip each categorical with probability 1/D so local moves stay local.
+  // The trust region is centred on the observed point with the best posterior mean (the
+  // incumbent EI improves on), not the best raw value, which noise may have flattered.
+  const means = gp.trainingMeans();
+  let centreIndex = 0;
+  for (let i = 1; i < points.length; i++) if (means[i]! < means[centreIndex]!) centreIndex = i;
+  const centre = points[centreIndex]!;
+  const state = replayTrustRegion(values, ctx.designSize, D);
+  const box = tuning.trustRegion
+    ? trustRegionBox(centre, state.length, gp.hyperparameters.lengthScales, numeric)
+    : { lower: new Float64Array(space.width), upper: new Float64Array(space.width).fill(1) };
+  const clip = (x: Float64Array) => {
+    for (const c of numeric) x[c] = Math.min(box.upper[c]!, Math.max(box.lower[c]!, x[c]!));
+    return x;
+  };
+  const perturbProbability = Math.min(1, tuning.perturbedCoordinates / Math.max(numeric.length, 1));
+  const flipCategoricals = (x: Float64Array, probability: number) => {
     for (const { d, off } of categoricalDims) {
-      if (d.type !== "categorical" || rng.uniform() >= 1 / space.dimensions.length) continue;
+      if (d.type !== "categorical" || rng.uniform() >= probability) continue;
       for (let k = 0; k < d.choices.length; k++) x[off + k] = 0;
       x[off + rng.int(d.choices.length)] = 1;
     }
-    return settle(snap(space, x));
+  };
+  /** A Gaussian step on a random subset of `from`'s coordinates, `step` in box-widths; stays in the box. */
+  const perturb = (from: Float64Array, step: number): Float64Array => {
+    const x = Float64Array.from(from);
+    const move = (c: number) => {
+      x[c] = x[c]! + step * (box.upper[c]! - box.lower[c]!) * rng.normal();
+    };
+    let moved = 0;
+    for (const c of numeric) {
+      if (rng.uniform() >= perturbProbability) continue;
+      moved++;
+      move(c);
+    }
+    if (moved === 0 && numeric.length > 0) move(numeric[rng.int(numeric.length)]!);
+    flipCategoricals(x, 1 / D);
+    return settle(snap(space, clip(x)));
   };
 
   const pool: Scored[] = [];
-  for (let i = 0; i < randomCandidates; i++) {
-    const x = settle(samplePoint(space, rng));
-    pool.push({ x, score: acq(x) });
+  const add = (x: Float64Array) => pool.push({ x, score: acq(x) });
+  // Uniform inside the box (categoricals uniform over their choices).
+  for (let i = 0; i < tuning.randomCandidates; i++) {
+    const x = samplePoint(space, rng);
+    for (const c of numeric) x[c] = box.lower[c]! + x[c]! * (box.upper[c]! - box.lower[c]!);
+    add(settle(snap(space, x)));
   }
   const order = values.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v);
-  for (const { i } of order.slice(0, PROPOSE_DEFAULTS.localCentres)) {
-    for (let k = 0; k < PROPOSE_DEFAULTS.localCandidatesPerCentre; k++) {
-      const x = perturb(points[i]!, PROPOSE_DEFAULTS.localStep * (k % 2 === 0 ? 1 : 0.25));
-      pool.push({ x, score: acq(x) });
-    }
+  for (const { i } of order.slice(0, tuning.localCentres)) {
+    for (let k = 0; k < tuning.localCandidatesPerCentre; k++) add(perturb(clip(Float64Array.from(points[i]!)), tuning.localStep * (k % 2 === 0 ? 1 : 0.25)));
   }
   pool.sort((a, b) => b.score - a.score);
 
   // Local refinement of the best few (stochastic hill climbing with a shrinking step).
   const starts: Scored[] = [];
   for (const c of pool) {
-    if (starts.length >= PROPOSE_DEFAULTS.refineStarts) break;
+    if (starts.length >= tuning.refineStarts) break;
     if (c.score === -Infinity) break;
     if (starts.every((s) => squaredDistance(s.x, c.x) > 1e-8)) starts.push(c);
   }
   const refined: Scored[] = starts.map((start) => {
     let current = start;
-    let step = PROPOSE_DEFAULTS.localStep / 2;
+    let step = tuning.localStep / 2;
     let failures = 0;
-    for (let t = 0; t < PROPOSE_DEFAULTS.refineSteps && step > 1e-5; t++) {
+    for (let t = 0; t < tuning.refineSteps && step > 1e-5; t++) {
       const x = perturb(current.x, step);
       const score = acq(x);
       if (score > current.score) {
@@ -263,17 +321,18 @@ function maximizeAcquisition(
     }
     return current;
   });
+  const region = tuning.trustRegion ? { trustRegion: state } : {};
   const ranked = [...refined, ...pool].filter((c) => c.score > -Infinity).sort((a, b) => b.score - a.score);
   for (const c of ranked) {
-    if (!isObserved(decode(space, c.x))) return c;
+    if (!isObserved(decode(space, c.x))) return { ...c, ...region };
   }
   // Everything scored is already observed (tiny discrete space) or infeasible: any unobserved feasible point.
   for (let attempt = 0; attempt < PROPOSE_DEFAULTS.feasibleSampleAttempts; attempt++) {
     const x = settle(samplePoint(space, rng));
     const config = decode(space, x);
-    if (feasible(config) && !isObserved(config)) return { x, score: acq(x) };
+    if (feasible(config) && !isObserved(config)) return { x, score: acq(x), ...region };
   }
   const anyFeasible = ranked[0];
-  if (anyFeasible) return anyFeasible;
+  if (anyFeasible) return { ...anyFeasible, ...region };
   throw new NoFeasiblePointError("no feasible candidate found; the constraint excludes (almost) the whole space");
 }

@@ -99,6 +99,19 @@ describe("propose", () => {
     expect(ours).toBeLessThan(1);
   }, 30_000);
 
+  it("reports the trust region replayed from the history: a run of failures halves it", () => {
+    const space = buildSpace({ dimensions: Array.from({ length: 10 }, (_, i) => ({ name: `x${i}`, type: "float" as const, low: 0, high: 1 })) });
+    const rng = createRng(4);
+    const design: Observation[] = Array.from({ length: 10 }, (_, i) => ({ config: decode(space, samplePoint(space, rng)), value: i }));
+    const fresh = propose(space, design, { seed: 1, goal: "minimize" });
+    expect(fresh.source).toBe("bayesian");
+    expect(fresh.trustRegion?.length).toBe(0.8);
+    // Ten proposals that did not beat the best (value 0) in 10-D: failure tolerance max(4, D) = 10.
+    const failures: Observation[] = Array.from({ length: 10 }, () => ({ config: decode(space, samplePoint(space, rng)), value: 50 }));
+    const shrunk = propose(space, [...design, ...failures], { seed: 1, goal: "minimize" });
+    expect(shrunk.trustRegion).toMatchObject({ length: 0.4, failures: 0 });
+  });
+
   it("rejects observations that do not fit the space", () => {
     expect(() => propose(mixed, [{ config: { x: 1, n: 1, c: "z", flag: true }, value: 1 }], { seed: 1 })).toThrow(/c: "z" is not one of/);
     expect(() => propose(mixed, [{ config: { x: 1, n: 1, c: "a", flag: true }, value: NaN }], { seed: 1 })).toThrow(/observations\[0\]\.value/);
