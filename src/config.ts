@@ -4,6 +4,7 @@
  * variable's name instead of surfacing later as an undefined.
  */
 import { z } from "zod";
+import { RolloutTimingsSchema } from "./core/rollout/timings";
 
 const intFromString = (fallback: number) =>
   z
@@ -32,6 +33,25 @@ export const WorkerConfigSchema = z.object({
   POLL_INTERVAL_MS: intFromString(60_000),
   RETENTION_DAYS: intFromString(14),
   MXC_COORDINATOR: z.string().default("http://localhost:4000"),
+  /** Rollout step timings as JSON, e.g. {"canaryStepMs": 5000} (src/core/rollout/timings.ts); unset = defaults. */
+  ROLLOUT_TIMINGS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return {};
+      try {
+        return JSON.parse(v) as unknown;
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: `not JSON: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(RolloutTimingsSchema.partial().strict()),
+  /** "true" lets POST /api/optimize carry force_config (tests, operators trying a config safely). */
+  ALLOW_FORCED_CONFIG: z
+    .enum(["true", "false", ""])
+    .optional()
+    .transform((v) => v === "true"),
 });
 
 export type WorkerConfig = z.output<typeof WorkerConfigSchema>;

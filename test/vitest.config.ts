@@ -34,6 +34,8 @@ export default defineConfig({
                 NEON_WS_PROXY: inject("neonWsProxy"),
                 PG2UNE_API_TOKEN: inject("apiToken"),
                 PG2UNE_RUNNER_KEYS: inject("runnerKeys"),
+                // Rollout tests force bad configurations through the real path (src/api/optimize.ts).
+                ALLOW_FORCED_CONFIG: "true",
               },
             },
           })),

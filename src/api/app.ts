@@ -10,9 +10,12 @@ import { APP_NAME, VERSION } from "../version";
 import { requireApiToken } from "./auth";
 import { registerAnalysisRoutes } from "./analysis";
 import { ApiError, type ErrorBody } from "./errors";
+import { registerConfigRoutes } from "./config";
 import { INGEST_PATH, registerIngestRoutes } from "./ingest";
 import { registerMetricsRoutes } from "./metrics";
+import { registerOptimizeRoutes } from "./optimize";
 import { registerStatusRoutes } from "./status";
+import { registerTargetRoutes } from "./targets";
 
 export interface AppVariables {
   config: WorkerConfig;
@@ -53,7 +56,10 @@ export function createApp(): App {
   app.use("/api/*", async (c, next) => (SIGNED_PATHS.has(c.req.path) ? next() : tokenCheck(c, next)));
 
   registerStatusRoutes(app);
+  registerTargetRoutes(app);
   registerMetricsRoutes(app);
+  registerOptimizeRoutes(app);
+  registerConfigRoutes(app);
   registerIngestRoutes(app);
   registerAnalysisRoutes(app);
 

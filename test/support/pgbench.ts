@@ -66,7 +66,8 @@ export function startPgbench(url: string, opts: PgbenchOptions): PgbenchRun {
   child.stderr?.on("data", (d) => (output += String(d)));
   let exited = false;
   const done = new Promise<{ code: number | null; output: string }>((resolve) => {
-    child.once("exit", (code) => {
+    // "close", not "exit": the summary may still be in the pipe when the process exits.
+    child.once("close", (code) => {
       exited = true;
       resolve({ code, output });
     });

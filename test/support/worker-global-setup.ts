@@ -10,6 +10,7 @@ import { startBridge } from "../../runner/bridge/ws-tcp-bridge";
 import { migrateDatabase } from "../../runner/db/migrate";
 import { freePort } from "../../runner/net/ports";
 import { startTestCluster } from "./postgres";
+import { startRolloutLab } from "./rollout-lab";
 import { startRunnerProcess } from "./runner-process";
 import { TEST_API_TOKEN, TEST_RUNNER_KEYS } from "./worker-constants";
 
@@ -23,6 +24,8 @@ declare module "vitest" {
     runnerUrl: string;
     /** A loopback URL where nothing listens (unreachable-runner tests). */
     deadRunnerUrl: string;
+    /** The rollout tests' own target: cluster, runner and pgbench loads on demand (rollout-lab.ts). */
+    rolloutLabUrl: string;
   }
 }
 
@@ -39,7 +42,10 @@ export default async function setup(project: TestProject) {
   project.provide("runnerKeys", TEST_RUNNER_KEYS);
   project.provide("runnerUrl", runner.url);
   project.provide("deadRunnerUrl", `http://127.0.0.1:${await freePort()}`);
+  const lab = await startRolloutLab(TEST_RUNNER_KEYS);
+  project.provide("rolloutLabUrl", lab.url);
   return async () => {
+    await lab.close();
     await runner.destroy();
     await bridge.close();
     await cluster.destroy();

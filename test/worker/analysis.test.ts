@@ -12,7 +12,9 @@ import { DEFAULT_DETECT_CONFIG } from "../../src/core/detect";
 import { seasonalExpectation } from "../../src/core/detect/seasonal";
 import { PG_STAT_STATEMENTS_INSTRUCTION, type RawSample } from "../../src/core/metrics";
 import { parseWorkerConfig } from "../../src/config";
+import { startRun } from "../../src/core/rollout";
 import { rolloutStub } from "../../src/rollout/stub";
+import { RUN_STORAGE_KEY } from "../../src/rollout/target-rollout";
 import { openDb, type DbHandle } from "../../src/store/db";
 import { DEFAULT_ANALYSIS_LIMITS, loadAnalysisHistory } from "../../src/store/analysis-history";
 import { storeSample } from "../../src/store/samples";
@@ -122,7 +124,9 @@ describe("GET /api/analysis", () => {
 
     // The same history while the Durable Object is mid-rollout: ready, but blocked.
     const stub = rolloutStub(env, target);
-    await runInDurableObject(stub, (_instance, state) => state.storage.put("status", { state: "canary", lastTickAt: null, lastOptimizationTime: null }));
+    // A run in the canary phase as the rollout object stores it (no alarm: it stays there).
+    const inFlight = startRun({ action: "knobs", mode: "canary", target: { name: target, runnerUrl: "http://127.0.0.1:9", runnerKeyId: "test", totalRamMb: 4096 } }, "r-analysis-test", Date.now()).state;
+    await runInDurableObject(stub, (_instance, state) => state.storage.put(RUN_STORAGE_KEY, { ...inFlight, phase: "canary" }));
     const during = await analysis(target);
     expect(during.rollout).toMatchObject({ state: "canary", active: true });
     expect(during.facts.rollout_active).toEqual([[]]);
