@@ -3,7 +3,8 @@
  * Everything is real and local: the Worker (wrangler's unstable_dev, workerd) whose scheduled()
  * handler is invoked every TICK_MS through /__scheduled, its Durable Object, pg2une's own
  * PostgreSQL behind the WebSocket bridge, a runner process, a target PostgreSQL and pgbench
- * (select-only, throttled to a fixed rate) as the load. Each tick is a real collect.
+ * (range reads through the primary key, throttled to a fixed rate) as the load. Each tick is a
+ * real collect.
  *
  * Shortened, as tests may: the tick interval (TICK_MS instead of a minute), the CUSUM reference
  * window (DETECTION_WINDOWS cusumReferenceSize 20 instead of 60: window length only, k, h and the
@@ -11,17 +12,22 @@
  *
  *  (a) steady load: ≥ 30 ticks with every CUSUM monitoring start no run;
  *  (b) degradation: enable_indexscan = off and enable_bitmapscan = off (ALTER SYSTEM + reload,
- *      reload context, untouched by the optimizer) turn every primary-key lookup into a
- *      sequential scan — throughput falls below the offered rate, latency climbs. CUSUM fires and
- *      the cron loop starts a run on its own within 5 ticks of the first tick where CUSUM fired;
+ *      reload context, untouched by the optimizer) turn every range read into a sequential scan
+ *      of the whole table: latency climbs ~100×. CUSUM fires and the cron loop starts a run on
+ *      its own within 5 ticks of the first tick where CUSUM fired;
  *  (c) after the run ends, the degradation still in place, ticks during the cooldown start no
- *      run: the rules' suppress_action() holds (and the object would refuse).
+ *      run: the rules' suppress_action() holds and the object refuses (409 cooldown).
  * The decision that started the run is replayed through `pg2une rules` with the facts it saw: the
  * CLI derives the same action. The timeline (tick → CUSUM state, confidence, decision) is printed.
+ *
+ * What a reader of the timeline should know: the degraded plan also changes the workload class
+ * (statements now take tens of ms and read thousands of blocks), and a confirmed workload shift
+ * restarts detection's baselines — so right after the run the loop says "too little history
+ * since the workload shift" while the cooldown also holds.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { getPriority, setPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -58,9 +64,26 @@ const TIMINGS = {
   stepTimeoutMs: 60_000,
   resumeCheckMs: 2_000,
 };
-/** pgbench -S, 4 clients, throttled: steady by construction until the database cannot keep up. */
-const LOAD = { clients: 4, threads: 2, rate: 250, scale: 3 };
+/**
+ * The load: 4 pgbench clients throttled to 100 transactions a second (steady by construction
+ * until the database cannot keep up), each a range read of 200 accounts through the primary key
+ * (≈ 0.2 ms). Not a single-row lookup: a 20 µs statement's window p99 is set by whichever few
+ * executions the scheduler preempted, which on a shared machine is noise, not the database.
+ * Degraded (no index scans), each read is a sequential scan of 300 000 rows that bypasses
+ * shared buffers (ring buffer): tps falls below the offered rate, p99 climbs, the hit ratio drops.
+ */
+const LOAD = { clients: 4, threads: 2, rate: 100, scale: 3 };
+const SCRIPT = "\\set aid random(1, 300000 - 200)\nSELECT sum(abalance) FROM pgbench_accounts WHERE aid BETWEEN :aid AND :aid + 199;\n";
 const METRICS = ["tps", "latency_p99", "buffer_hit_ratio"] as const;
+/**
+ * This test's processes (and every process it starts: both clusters, the runner, workerd,
+ * pgbench) run at this niceness, so that unrelated work on a shared 2-core machine (other test
+ * files, other people's jobs) does not become the very degradation pg2une is meant to detect —
+ * measured here at the default niceness with the machine's load at 5–10: p99 crept up and tps
+ * blipped during the "steady" phase and the loop rightly started a run. Everything under test
+ * keeps the same priority relative to each other.
+ */
+const TEST_NICENESS = -10;
 
 interface Row {
   n: number;
@@ -78,19 +101,35 @@ describe.runIf(HAVE_PGBENCH)("autonomy: the cron loop detects, decides and start
   let runner: RunnerProcess;
   let worker: WorkerDev;
   let load: PgbenchRun | undefined;
+  let scriptDir: string | undefined;
   const headers = { authorization: `Bearer ${TEST_API_TOKEN}` };
   const api = async <T = Record<string, unknown>>(path: string) => {
     const res = await fetch(`${worker.url}${path}`, { headers });
     return { status: res.status, body: (await res.json()) as T };
   };
 
+  let niceness: number | undefined;
   beforeAll(async () => {
+    try {
+      niceness = getPriority();
+      setPriority(TEST_NICENESS); // children inherit it
+    } catch (err) {
+      console.warn(`autonomy e2e: could not raise the test's priority (${(err as Error).message}); a busy machine may read as a degradation`);
+    }
     db = await startTestCluster();
     await db.query("create database pg2une");
     await migrateDatabase(db.url("pg2une"));
     bridge = await startBridge();
     target = await startTestCluster();
     pgbenchInit(target.url("postgres"), LOAD.scale);
+    // Everything the load reads in shared buffers before the first tick, and no checkpoint of
+    // the initial load in the middle of the steady phase: the hit ratio's CUSUM (k = 0.3, h = 3,
+    // σ floor 0.1 %) would read a cache still warming up as a drop.
+    await target.query("create extension if not exists pg_prewarm");
+    await target.query("select pg_prewarm('pgbench_accounts'), pg_prewarm('pgbench_accounts_pkey')");
+    await target.query("checkpoint");
+    scriptDir = mkdtempSync(join(tmpdir(), "pg2une-autonomy-load-"));
+    writeFileSync(join(scriptDir, "range.sql"), SCRIPT);
     runner = await startRunnerProcess({ targetUrl: target.url("postgres"), keys: TEST_RUNNER_KEYS });
     worker = await startWorkerDev({
       testScheduled: true,
@@ -117,6 +156,8 @@ describe.runIf(HAVE_PGBENCH)("autonomy: the cron loop detects, decides and start
     await bridge?.close();
     await target?.destroy();
     await db?.destroy();
+    if (scriptDir) rmSync(scriptDir, { recursive: true, force: true });
+    if (niceness !== undefined) setPriority(niceness);
   });
 
   const rows: Row[] = [];
@@ -150,7 +191,7 @@ describe.runIf(HAVE_PGBENCH)("autonomy: the cron loop detects, decides and start
 
   it("(a) steady: no run; (b) degraded: a run within 5 ticks of CUSUM firing; (c) cooldown: no run", async () => {
     const started = Date.now();
-    load = startPgbench(target.url("postgres"), { clients: LOAD.clients, threads: LOAD.threads, rate: LOAD.rate, seconds: 600, selectOnly: true });
+    load = startPgbench(target.url("postgres"), { clients: LOAD.clients, threads: LOAD.threads, rate: LOAD.rate, seconds: 600, script: join(scriptDir!, "range.sql") });
     await new Promise((r) => setTimeout(r, 1_000));
 
     // (a) steady load until 30 ticks have had every CUSUM monitoring.
