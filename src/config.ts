@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { RolloutTimingsSchema } from "./core/rollout/timings";
+import { DetectionWindowsSchema } from "./decide/detection-windows";
 
 const intFromString = (fallback: number) =>
   z
@@ -20,6 +21,23 @@ const intFromString = (fallback: number) =>
       return n;
     });
 
+/** An optional JSON env var parsed with `schema`; unset or blank = {}. */
+function jsonVar<T extends z.ZodType>(schema: T) {
+  return z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return {};
+      try {
+        return JSON.parse(v) as unknown;
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: `not JSON: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
 export const WorkerConfigSchema = z.object({
   DATABASE_URL: z.string().min(1, "DATABASE_URL is required (pg2une's own database)"),
   PG2UNE_API_TOKEN: z.string().min(16, "PG2UNE_API_TOKEN must be at least 16 characters"),
@@ -34,19 +52,13 @@ export const WorkerConfigSchema = z.object({
   RETENTION_DAYS: intFromString(14),
   MXC_COORDINATOR: z.string().default("http://localhost:4000"),
   /** Rollout step timings as JSON, e.g. {"canaryStepMs": 5000} (src/core/rollout/timings.ts); unset = defaults. */
-  ROLLOUT_TIMINGS: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return {};
-      try {
-        return JSON.parse(v) as unknown;
-      } catch (err) {
-        ctx.addIssue({ code: "custom", message: `not JSON: ${(err as Error).message}` });
-        return z.NEVER;
-      }
-    })
-    .pipe(RolloutTimingsSchema.partial().strict()),
+  ROLLOUT_TIMINGS: jsonVar(RolloutTimingsSchema.partial().strict()),
+  /**
+   * Detection window lengths as JSON, e.g. {"cusumReferenceSize": 20} (src/decide/detection-windows.ts);
+   * unset = the production defaults (60 reference points, 120 monitored). The detectors' maths
+   * (k, h, σ floors, significance) are not configurable here.
+   */
+  DETECTION_WINDOWS: jsonVar(DetectionWindowsSchema),
   /** "true" lets POST /api/optimize carry force_config (tests, operators trying a config safely). */
   ALLOW_FORCED_CONFIG: z
     .enum(["true", "false", ""])

@@ -1,10 +1,19 @@
 /**
- * One cron tick: for every enabled target, note the tick in its Durable Object and get a fresh
+ * One cron tick: for every enabled target, note the tick in its Durable Object, get a fresh
  * metrics sample (ask its runner to `collect`, unless an in-VM agent pushed one within the poll
- * interval); then retention pruning. Later stages (detect → decide) hang off this loop. Targets
- * are handled side by side; a failure on one is reported and never stops the others.
+ * interval), then decide (src/loop/decide-target.ts: detection + the object's state → rules →
+ * should_act → the object's start(), which may refuse); then retention pruning. Targets are
+ * handled side by side; a failure on one is reported and never stops the others.
+ *
+ * Each tick logs one line, {"event": "cron_tick", targets: [{name, collect, decision}, …]}, and
+ * each target's decision is kept by its object (GET /api/status → last_decision).
  */
 import { parseWorkerConfig } from "./config";
+import { detectConfigOf } from "./decide/detection-windows";
+import { decisionProgram } from "./decide/rules";
+import type { Program } from "./core/datalog";
+import { decisionWithoutAnalysis, type TickDecision } from "./decide/tick-decision";
+import { decideForTarget } from "./loop/decide-target";
 import { pollRunner, type PollOutcome } from "./metrics/poll-runner";
 import { KeyRingError, parseKeyRing, type KeyRing } from "./protocol";
 import { rolloutStub } from "./rollout/stub";
@@ -24,6 +33,8 @@ export interface TargetTick {
   tick: "ok" | { error: string };
   /** How the tick's metrics sample came about (or why it did not). */
   collect: PollOutcome;
+  /** What the decision loop did: started a run, was refused, held, nothing, or why it skipped. */
+  decision: TickDecision;
 }
 
 export interface TickReport {
@@ -47,6 +58,13 @@ export async function runScheduledTick(env: Env, scheduledTime: number): Promise
       keys = err instanceof KeyRingError ? err : new KeyRingError(String(err));
     }
     const targets = (await listTargets(db, config)).filter((t) => t.enabled);
+    const detectConfig = detectConfigOf(config.DETECTION_WINDOWS);
+    let program: Program | Error;
+    try {
+      program = decisionProgram();
+    } catch (err) {
+      program = err instanceof Error ? err : new Error(String(err));
+    }
     report.targets = await mapLimited(targets, MAX_TARGETS_IN_PARALLEL, async (target: Target): Promise<TargetTick> => {
       let tick: TargetTick["tick"] = "ok";
       try {
@@ -63,7 +81,16 @@ export async function runScheduledTick(env: Env, scheduledTime: number): Promise
       } catch (err) {
         collect = { status: "failed", error: String(err) };
       }
-      return { name: target.name, ok: tick === "ok" && collect.status !== "failed", tick, collect };
+      const decision =
+        program instanceof Error
+          ? decisionWithoutAnalysis(scheduledTime, "failed", `the decision rules do not load: ${program.message}`)
+          : await decideForTarget(env, db, target, { tickMs: scheduledTime, collect, program, detectConfig });
+      try {
+        await rolloutStub(env, target.name).recordDecision(decision);
+      } catch (err) {
+        console.error(JSON.stringify({ event: "decision_not_recorded", target: target.name, error: String(err) }));
+      }
+      return { name: target.name, ok: tick === "ok" && collect.status !== "failed" && decision.status !== "failed", tick, collect, decision };
     });
     try {
       report.prune = await pruneOlderThan(db, config.RETENTION_DAYS, new Date(scheduledTime));
@@ -79,7 +106,9 @@ export async function runScheduledTick(env: Env, scheduledTime: number): Promise
   } finally {
     await close();
   }
-  console.log(JSON.stringify({ event: "cron_tick", at: new Date(scheduledTime).toISOString(), targets: report.targets, prune: report.prune, nonces: report.nonces }));
+  // The facts stay with the object's record (GET /api/status); the log line says what and why.
+  const logged = report.targets.map((t) => ({ ...t, decision: { ...t.decision, facts: undefined } }));
+  console.log(JSON.stringify({ event: "cron_tick", at: new Date(scheduledTime).toISOString(), targets: logged, prune: report.prune, nonces: report.nonces }));
   return report;
 }
 

@@ -58,8 +58,23 @@ export async function analyzeTarget(db: Db, target: string, opts: AnalyzeTargetO
 
 /**
  * The Durable Object's status() (src/rollout/target-rollout.ts RolloutStatus) as the analysis
- * reads it; times in ms since the epoch.
+ * reads it. Times are ms since the epoch on both sides (the object stores Date.now() values;
+ * rolloutFacts turns them into the rules' seconds). `busy` counts as an active rollout even in a
+ * resting state (a failed run still retrying its rollback); the last promotion restarts the
+ * detection baselines.
  */
-export function rolloutInputOf(status: { state: string; lastOptimizationTime: number | null }): RolloutInput {
-  return { state: status.state, lastOptimizationTime: status.lastOptimizationTime };
+export function rolloutInputOf(status: {
+  state: string;
+  busy?: boolean;
+  lastOptimizationTime: number | null;
+  lastPromotionTime?: number | null;
+  cooldownSeconds?: number;
+}): RolloutInput {
+  return {
+    state: status.state,
+    lastOptimizationTime: status.lastOptimizationTime,
+    ...(status.busy !== undefined ? { busy: status.busy } : {}),
+    ...(status.cooldownSeconds !== undefined ? { cooldownSeconds: status.cooldownSeconds } : {}),
+    ...(status.lastPromotionTime !== undefined ? { baselineValidFrom: status.lastPromotionTime } : {}),
+  };
 }

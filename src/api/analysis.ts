@@ -8,6 +8,7 @@
  * shown is the one the cron loop would take at this instant.
  */
 import { analyzeTarget, rolloutInputOf } from "../analysis/analyze-target";
+import { detectConfigOf } from "../decide/detection-windows";
 import { decisionProgram } from "../decide/rules";
 import { rolloutStub } from "../rollout/stub";
 import { findTarget } from "../store/targets";
@@ -26,7 +27,12 @@ export function registerAnalysisRoutes(app: App): void {
     const target = await findTarget(db, c.get("config"), name);
     if (!target) throw new ApiError(404, `unknown target ${JSON.stringify(name)}`);
     const status = await rolloutStub(c.env, target.name).status();
-    const { view } = await analyzeTarget(db, target.name, { now: Date.now(), rollout: rolloutInputOf(status), program: decisionProgram() });
+    const { view } = await analyzeTarget(db, target.name, {
+      now: Date.now(),
+      rollout: rolloutInputOf(status),
+      program: decisionProgram(),
+      config: detectConfigOf(c.get("config").DETECTION_WINDOWS),
+    });
     return c.json(view);
   });
 }

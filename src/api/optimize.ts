@@ -16,7 +16,7 @@ import { RolloutTimingsSchema } from "../core/rollout/timings";
 import { IndexAdvisorThresholdsSchema } from "../core/indexes/thresholds";
 import { WORKLOAD_CLASSES, type WorkloadClass } from "../core/knobs";
 import { rolloutStub } from "../rollout/stub";
-import type { StartOptions } from "../rollout/target-rollout";
+import { startOptionsFor } from "../loop/start-options";
 import { getRun, listRuns } from "../store/runs";
 import { findTarget, type Target } from "../store/targets";
 import type { App, AppEnv } from "./app";
@@ -72,17 +72,15 @@ export function registerOptimizeRoutes(app: App): void {
     }
     const target = await targetOr404(c, body.target ?? queryTarget);
     if (!target.enabled) throw new ApiError(409, `target ${target.name} is disabled`, { target: target.name });
-    const mode = body.mode ?? target.mode;
-    const options: StartOptions = {
-      mode,
-      trigger: "manual",
-      target: { name: target.name, runnerUrl: target.runnerUrl, runnerKeyId: target.runnerKeyId, totalRamMb: target.totalRamMb, cpus: target.cpus, storage: target.storage },
+    const options = startOptionsFor(target, "manual", {
+      ...(body.mode ? { mode: body.mode } : {}),
       ...(body.workload_class ? { workloadClass: body.workload_class } : {}),
       ...(body.timings ? { timings: body.timings } : {}),
       ...(body.thresholds ? { thresholds: body.thresholds } : {}),
       ...(body.index_thresholds ? { indexThresholds: body.index_thresholds } : {}),
       ...(body.force_config ? { forceConfig: body.force_config } : {}),
-    };
+    });
+    const mode = options.mode;
     const started = await rolloutStub(c.env, target.name).start(body.action, options);
     if (!started.ok) {
       if (started.reason === "invalid") throw badRequest(started.message, started.details);

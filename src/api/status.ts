@@ -1,4 +1,8 @@
-/** GET /api/status: the target's rollout (state, step, workload class, cooldown left, current run). */
+/**
+ * GET /api/status: the target's rollout (state, step, workload class, cooldown left, current run)
+ * and the cron loop's latest decision for it (last_decision: started / refused / held / …, why,
+ * the CUSUM state and confidence it saw).
+ */
 import { z } from "zod";
 import { findTarget } from "../store/targets";
 import { rolloutStub } from "../rollout/stub";
@@ -26,9 +30,11 @@ export function registerStatusRoutes(app: App): void {
       cooldown_left_seconds: s.cooldownLeftSeconds,
       last_tick_at: s.lastTickAt !== null ? new Date(s.lastTickAt).toISOString() : null,
       last_optimization_time: s.lastOptimizationTime !== null ? new Date(s.lastOptimizationTime).toISOString() : null,
+      last_promotion_time: s.lastPromotionTime !== null ? new Date(s.lastPromotionTime).toISOString() : null,
       run: s.run,
       unflushed_records: s.unflushedRecords,
       last_flush_error: s.lastFlushError,
+      last_decision: s.lastDecision ? { ...s.lastDecision, at: new Date(s.lastDecision.at).toISOString() } : null,
     });
   });
 }

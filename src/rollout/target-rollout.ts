@@ -20,6 +20,7 @@
  *   start(action, { mode, trigger, target, … })  → StartResult (refuses while busy or cooling down)
  *   status()                                      → RolloutStatus
  *   recordTick(atMs)                              → RolloutStatus (the cron loop's heartbeat)
+ *   recordDecision(decision)                      the cron loop's decision of a tick (shown by status())
  */
 import { DurableObject } from "cloudflare:workers";
 import { parseWorkerConfig, type WorkerConfig } from "../config";
@@ -42,6 +43,7 @@ import {
   type StartRequest,
   type Transition,
 } from "../core/rollout";
+import type { TickDecision } from "../decide/tick-decision";
 import { describeIssues } from "../protocol/errors";
 import { openDb } from "../store/db";
 import { writeRunRecords, type EventRow, type RunRecordBatch } from "../store/runs";
@@ -56,6 +58,7 @@ const RUN_KEY = RUN_STORAGE_KEY;
 const EVENT_SEQ_KEY = "event-seq";
 const OUTBOX_SEQ_KEY = "outbox-seq";
 const OUTBOX_PREFIX = "outbox:";
+const DECISION_KEY = "last-decision";
 
 /** Steps performed back to back in one alarm before yielding (the next alarm continues). */
 export const MAX_STEPS_PER_ALARM = 50;
@@ -76,9 +79,15 @@ interface Meta {
   lastOptimizationTime: number | null;
   cooldownMs: number;
   lastRunId: string | null;
+  /**
+   * When the last run that changed the configuration for good ended (outcome promoted or kept):
+   * detection's baselines restart there, the old normal is gone. A later rolled-back run leaves
+   * it alone (the configuration is still the promoted one).
+   */
+  lastPromotionTime: number | null;
 }
 
-const INITIAL_META: Meta = { lastTickAt: null, lastOptimizationTime: null, cooldownMs: DEFAULT_COOLDOWN_MS, lastRunId: null };
+const INITIAL_META: Meta = { lastTickAt: null, lastOptimizationTime: null, cooldownMs: DEFAULT_COOLDOWN_MS, lastRunId: null, lastPromotionTime: null };
 
 export interface RunStatus {
   id: string;
@@ -109,13 +118,18 @@ export interface RolloutStatus {
   /** A run is in progress (including a rollback still being retried): start() refuses. */
   busy: boolean;
   lastTickAt: number | null;
+  /** When the last run ended, ms since the epoch (the cooldown counts from here). */
   lastOptimizationTime: number | null;
+  /** When the last promoted (or kept) run ended, ms since the epoch: detection baselines start here. */
+  lastPromotionTime: number | null;
   cooldownSeconds: number;
   cooldownLeftSeconds: number;
   run: RunStatus | null;
   /** Run records not yet written to pg2une's database (it was unreachable). */
   unflushedRecords: number;
   lastFlushError: string | null;
+  /** The cron loop's latest decision for this target (null before its first). */
+  lastDecision: TickDecision | null;
 }
 
 export type StartOptions = Omit<StartRequest, "action">;
@@ -179,18 +193,25 @@ export class TargetRollout extends DurableObject<Env> {
 
   async status(): Promise<RolloutStatus> {
     const now = Date.now();
-    const [meta, run, outbox] = await Promise.all([this.meta(), this.currentRun(), this.ctx.storage.list({ prefix: OUTBOX_PREFIX })]);
+    const [meta, run, outbox, lastDecision] = await Promise.all([
+      this.meta(),
+      this.currentRun(),
+      this.ctx.storage.list({ prefix: OUTBOX_PREFIX }),
+      this.ctx.storage.get<TickDecision>(DECISION_KEY),
+    ]);
     const left = cooldownLeftMs(meta, now);
     return {
       state: run?.phase ?? "idle",
       busy: isBusy(run),
       lastTickAt: meta.lastTickAt,
       lastOptimizationTime: meta.lastOptimizationTime,
+      lastPromotionTime: meta.lastPromotionTime,
       cooldownSeconds: Math.round(meta.cooldownMs / 1000),
       cooldownLeftSeconds: Math.ceil(left / 1000),
       run: run ? runStatusOf(run) : null,
       unflushedRecords: outbox.size,
       lastFlushError: this.lastFlushError,
+      lastDecision: lastDecision ?? null,
     };
   }
 
@@ -205,6 +226,13 @@ export class TargetRollout extends DurableObject<Env> {
     const meta = await this.meta();
     await this.ctx.storage.put(META_KEY, { ...meta, lastTickAt: atMs });
     return this.status();
+  }
+
+  /** Keeps the cron loop's decision of a tick (a newer tick's decision replaces an older one). */
+  async recordDecision(decision: TickDecision): Promise<void> {
+    const previous = await this.ctx.storage.get<TickDecision>(DECISION_KEY);
+    if (previous && previous.at > decision.at) return;
+    await this.ctx.storage.put(DECISION_KEY, decision);
   }
 
   async start(action: RolloutAction, options: StartOptions): Promise<StartResult> {
@@ -330,7 +358,16 @@ export class TargetRollout extends DurableObject<Env> {
       [OUTBOX_SEQ_KEY]: outSeq,
       [`${OUTBOX_PREFIX}${String(outSeq).padStart(12, "0")}`]: batch,
     };
-    if (justFinished) writes[META_KEY] = { ...meta, lastOptimizationTime: now, cooldownMs: state.timings.cooldownMs, lastRunId: state.runId } satisfies Meta;
+    if (justFinished) {
+      const promoted = state.outcome === "promoted" || state.outcome === "kept";
+      writes[META_KEY] = {
+        ...meta,
+        lastOptimizationTime: now,
+        cooldownMs: state.timings.cooldownMs,
+        lastRunId: state.runId,
+        lastPromotionTime: promoted ? now : meta.lastPromotionTime,
+      } satisfies Meta;
+    }
     await storage.put(writes);
     for (const e of events) console.log(JSON.stringify({ event: "rollout", target: state.target.name, run: state.runId, seq: e.seq, kind: e.kind, state: e.state, message: e.message }));
     if (t.due !== null) await storage.setAlarm(t.due);

@@ -33,6 +33,8 @@ export interface WorkerDevOptions {
   port?: number;
   /** Keep the state dir on stop() unless stop({ removeState: true }). */
   keepState?: boolean;
+  /** Serve GET /__scheduled?time=<ms>: runs the Worker's scheduled() handler (wrangler --test-scheduled). */
+  testScheduled?: boolean;
 }
 
 export async function startWorkerDev(opts: WorkerDevOptions): Promise<WorkerDev> {
@@ -52,7 +54,7 @@ export async function startWorkerDev(opts: WorkerDevOptions): Promise<WorkerDev>
       persistTo,
       vars: opts.vars,
       logLevel: "warn",
-      experimental: { disableExperimentalWarning: true, testMode: true, disableDevRegistry: true },
+      experimental: { disableExperimentalWarning: true, testMode: true, disableDevRegistry: true, testScheduled: opts.testScheduled ?? false },
     });
   let worker = await launch();
   return {

@@ -49,7 +49,7 @@ export function analyze(input: DetectionInput, opts: AnalyzeOptions): Analysis {
     factMap,
     database,
     decision: decisionOf(database, report.confidence, config.confidence.highConfidence),
-    rollout: { ...opts.rollout, active: rolloutActive(opts.rollout.state) },
+    rollout: { ...opts.rollout, active: rolloutActive(opts.rollout.state, opts.rollout.busy) },
     now: new Date(opts.nowMs).toISOString(),
   };
 }

@@ -3,8 +3,12 @@
  * the rollout state, the cooldown clock and the last optimization time; analysis only reads them,
  * so they are passed in (the DO's `status()` maps onto `RolloutInput` one to one).
  *
- *   rollout_active()             the state is anything but a resting one
+ *   rollout_active()             the state is anything but a resting one, or the object is busy
+ *                                (a failed run whose rollback is still being retried rests in
+ *                                "failed" but still refuses a new run)
  *   last_optimization_time(T)    seconds since the epoch (the rules' cooldown compares it with now)
+ *   cooldown_seconds(C)          the object's own cooldown, when known: the rules keep the longest
+ *                                of theirs and this one, so they never act while the object refuses
  *   now(N)                       seconds since the epoch
  *
  * @example
@@ -21,17 +25,23 @@ export interface RolloutInput {
   state: string;
   /** When the last optimization run happened, ms since the epoch; null if never. */
   lastOptimizationTime: number | null;
+  /** The object refuses a new run right now (a step or a rollback is pending), whatever the state. */
+  busy?: boolean;
+  /** The object's cooldown in seconds (its last run's), when known. */
+  cooldownSeconds?: number | null;
   /**
    * Baselines are valid from this time (ms since the epoch): after a promoted run the old normal
-   * is gone. Default: the last optimization time while the state is "promoted".
+   * is gone. The Durable Object keeps when its last promoted run ended (a later run that rolled
+   * back does not bring the old normal back). Default: the last optimization time while the
+   * state is "promoted".
    */
   baselineValidFrom?: number | null;
 }
 
 export const NO_ROLLOUT: RolloutInput = { state: "idle", lastOptimizationTime: null };
 
-export function rolloutActive(state: string): boolean {
-  return !(RESTING_ROLLOUT_STATES as readonly string[]).includes(state);
+export function rolloutActive(state: string, busy = false): boolean {
+  return busy || !(RESTING_ROLLOUT_STATES as readonly string[]).includes(state);
 }
 
 /** Whole seconds, as the rules compare them (`Now - T < Cooldown`). */
@@ -41,8 +51,9 @@ export function epochSeconds(ms: number): number {
 
 export function rolloutFacts(rollout: RolloutInput, nowMs: number): Fact[] {
   const facts: Fact[] = [];
-  if (rolloutActive(rollout.state)) facts.push(fact("rollout_active"));
+  if (rolloutActive(rollout.state, rollout.busy)) facts.push(fact("rollout_active"));
   if (rollout.lastOptimizationTime !== null) facts.push(fact("last_optimization_time", epochSeconds(rollout.lastOptimizationTime)));
+  if (rollout.cooldownSeconds !== undefined && rollout.cooldownSeconds !== null) facts.push(fact("cooldown_seconds", rollout.cooldownSeconds));
   facts.push(fact("now", epochSeconds(nowMs)));
   return facts;
 }

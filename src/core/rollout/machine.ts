@@ -136,6 +136,7 @@ export function startRun(raw: StartRequest, runId: string, now: number, defaults
     action: request.action,
     mode: request.mode,
     trigger: request.trigger,
+    cause: request.cause ?? null,
     target: request.target,
     timings,
     thresholds: GateThresholdsSchema.parse(request.thresholds ?? {}),
@@ -176,8 +177,8 @@ export function startRun(raw: StartRequest, runId: string, now: number, defaults
     {
       kind: "state",
       state: state.phase,
-      message: `run started: ${request.action} in ${request.mode} mode (${request.trigger})${request.forceConfig ? ", configuration forced by the request" : ""}`,
-      data: { action: request.action, mode: request.mode, trigger: request.trigger, timings },
+      message: `run started: ${request.action} in ${request.mode} mode (${request.trigger})${request.forceConfig ? ", configuration forced by the request" : ""}${request.cause ? `, by the cron loop: ${request.cause.summary}` : ""}`,
+      data: { action: request.action, mode: request.mode, trigger: request.trigger, timings, ...(request.cause ? { cause: request.cause } : {}) },
     },
   ];
   const entered = enter(state, first, now, events);

@@ -79,6 +79,7 @@ export function runRowOf(state: RunState): RunRow {
     outcome: state.outcome,
     reason: state.reason,
     details: {
+      cause: state.cause ?? null,
       notes: state.notes,
       workload_class_source: state.workloadClassSource,
       proposal,

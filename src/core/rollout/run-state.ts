@@ -38,6 +38,24 @@ export const KnobOverrideSchema = z
   .record(KnobNameSchema, z.union([z.string().max(1024), z.number(), z.boolean()]))
   .refine((c) => Object.keys(c).length > 0, "give at least one knob");
 
+/**
+ * Why a run was started when it was not a person asking: the cron loop's decision, with the
+ * detectors that fired and the confidence, so the run's timeline says what it reacted to.
+ */
+export const RunCauseSchema = z
+  .object({
+    source: z.literal("cron"),
+    /** The cron tick that decided (ms since the epoch). */
+    tickAt: z.number().int().nonnegative(),
+    /** The decision in one sentence (src/core/analysis/decision.ts summary). */
+    summary: z.string().max(500),
+    confidence: z.number().min(0).max(1),
+    /** What fired: metric_degraded(M), otava_change_point(M), query_regression(Q), usl_warning, … */
+    detectors: z.array(z.string().max(200)).max(50),
+  })
+  .strict();
+export type RunCause = z.output<typeof RunCauseSchema>;
+
 /** What start() takes (the API and the cron loop build it). */
 export const StartRequestSchema = z
   .object({
@@ -57,6 +75,8 @@ export const StartRequestSchema = z
      * ALLOW_FORCED_CONFIG is "true".
      */
     forceConfig: KnobOverrideSchema.optional(),
+    /** Set by the cron loop (trigger "auto"): what it reacted to. */
+    cause: RunCauseSchema.optional(),
   })
   .strict();
 export type StartRequest = z.input<typeof StartRequestSchema>;
@@ -109,6 +129,8 @@ export interface RunState {
   action: RolloutAction;
   mode: RolloutMode;
   trigger: RolloutTrigger;
+  /** What an automatic run reacted to (absent in runs persisted before it existed). */
+  cause?: RunCause | null;
   target: RunTarget;
   timings: RolloutTimings;
   thresholds: GateThresholds;
