@@ -5,7 +5,7 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
-import { RolloutTimingsSchema } from "../../src/core/rollout/timings";
+import { RolloutTimingsSchema, type RolloutTimingsInput } from "../../src/core/rollout/timings";
 
 export const DEV_DEFAULTS = {
   dir: ".pg2une",
@@ -69,16 +69,21 @@ export const DevOptionsSchema = z.object({
   rolloutTimings: z
     .string()
     .optional()
-    .transform((v, ctx) => {
+    .transform((v, ctx): RolloutTimingsInput | undefined => {
       if (v === undefined || v.trim() === "") return undefined;
+      let json: unknown;
       try {
-        return JSON.parse(v) as unknown;
+        json = JSON.parse(v);
       } catch (err) {
         ctx.addIssue({ code: "custom", message: `not JSON: ${(err as Error).message}` });
         return z.NEVER;
       }
-    })
-    .pipe(RolloutTimingsSchema.partial().strict().optional()),
+      // Checked against the Worker's schema, but kept as given: the schema's defaults would
+      // otherwise overwrite the stack's own timings with the production ones.
+      const checked = RolloutTimingsSchema.partial().strict().safeParse(json);
+      for (const issue of checked.error?.issues ?? []) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path as PropertyKey[] });
+      return checked.success ? (json as RolloutTimingsInput) : z.NEVER;
+    }),
 });
 
 export type DevOptions = Omit<z.output<typeof DevOptionsSchema>, "dir" | "cronIntervalS"> & { dir: string; cronIntervalS: number };

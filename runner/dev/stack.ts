@@ -32,6 +32,7 @@ import { tailFile, type Tail } from "./tail";
 import { DEV_ROLLOUT_TIMINGS } from "./timings";
 import { REPO_ROOT, startWrangler, writeWorkerEnv } from "./worker";
 import type { RolloutTimingsInput } from "../../src/core/rollout/timings";
+import type { DetectionWindows } from "../../src/decide/detection-windows";
 
 export const DEV_HOST = "127.0.0.1";
 /** The address the runner's local canary takes first (it listens on the target's port there). */
@@ -79,7 +80,7 @@ export class DevStackAborted extends Error {
   override name = "DevStackAborted";
 }
 
-export async function startDevStack(options: DevOptions, output: DevOutput, abort?: AbortSignal, extra: { rolloutTimings?: RolloutTimingsInput } = {}): Promise<DevStack> {
+export async function startDevStack(options: DevOptions, output: DevOutput, abort?: AbortSignal, extra: { rolloutTimings?: RolloutTimingsInput; detectionWindows?: DetectionWindows } = {}): Promise<DevStack> {
   const say = (msg: string) => output.line("dev", msg);
   const layout = devLayout(options.dir);
   mkdirSync(layout.root, { recursive: true, mode: 0o755 });
@@ -228,6 +229,7 @@ export async function startDevStack(options: DevOptions, output: DevOutput, abor
       RUNNER_KEY_ID: firstKeyId(runnerKeys.value),
       TOTAL_RAM_MB: String(Math.floor(totalmem() / (1024 * 1024))),
       ROLLOUT_TIMINGS: JSON.stringify(rolloutTimings),
+      ...(extra.detectionWindows ? { DETECTION_WINDOWS: JSON.stringify(extra.detectionWindows) } : {}),
     });
     mkdirSync(layout.wranglerState, { recursive: true });
     const wrangler = startWrangler({ host: DEV_HOST, port: options.apiPort, envFile: layout.workerEnv, persistTo: layout.wranglerState, logDir: layout.wranglerLogs, output });

@@ -7,8 +7,8 @@
 import { z } from "zod";
 import { stopProcessGroup } from "../../dev/children";
 import { DEV_DEFAULTS, DEV_ENV, DevOptionsError, resolveDevOptions } from "../../dev/options";
-import { startDemo, DEMO_TIMELINE, type RunningDemo } from "../../dev/demo/demo";
-import { DEGRADATION } from "../../dev/demo/degradation";
+import { startDemo, DEMO_DETECTION_WINDOWS, DEMO_TIMELINE, type RunningDemo } from "../../dev/demo/demo";
+import { JIT_DEGRADATION, SEQSCAN_DEGRADATION } from "../../dev/demo/degradation";
 import { DEMO_WORKLOAD, PgbenchMissingError, requirePgbench } from "../../dev/demo/workload";
 import { devOutput } from "../../dev/output";
 import { DEMO_ROLLOUT_TIMINGS, DEV_ROLLOUT_TIMINGS } from "../../dev/timings";
@@ -23,8 +23,9 @@ PgBouncer (when installed; the runner owns its ini for canary routing) and the W
 
   --demo                ${DEV_ENV.demo.padEnd(27)} off
         Also drive a built-in pgbench workload through PgBouncer (needs pgbench), let pg2une
-        learn its baseline (~${DEMO_TIMELINE.baselineSnapshots} ticks), then inject a real degradation (ALTER SYSTEM SET
-        ${DEGRADATION.knob} = ${DEGRADATION.value}) and narrate what pg2une detects, decides and rolls out.
+        learn its baseline (CUSUM reference ${DEMO_DETECTION_WINDOWS.cusumReferenceSize} ticks + ${DEMO_TIMELINE.steadyTicks} watched), then inject a real
+        degradation (ALTER SYSTEM SET ${JIT_DEGRADATION.name}, or ${SEQSCAN_DEGRADATION.name} without LLVM JIT) and narrate
+        what pg2une detects, decides and rolls out. About 6 minutes from start to outcome.
         Defaults change: --cron-interval ${DEV_DEFAULTS.demoCronIntervalS}, --dir ${DEV_DEFAULTS.demoDir}, shorter rollout windows.
 
 Options (flag, env, default):
@@ -137,7 +138,10 @@ export async function run(argv: string[]): Promise<number> {
 
   try {
     try {
-      stack = await startDevStack(options, output, aborter.signal, { rolloutTimings: { ...(options.demo ? DEMO_ROLLOUT_TIMINGS : DEV_ROLLOUT_TIMINGS), ...options.rolloutTimings } });
+      stack = await startDevStack(options, output, aborter.signal, {
+        rolloutTimings: { ...(options.demo ? DEMO_ROLLOUT_TIMINGS : DEV_ROLLOUT_TIMINGS), ...options.rolloutTimings },
+        ...(options.demo ? { detectionWindows: DEMO_DETECTION_WINDOWS } : {}),
+      });
     } catch (err) {
       if (err instanceof DevStackAborted) {
         output.line("dev", "stopped");
@@ -147,7 +151,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     printSummary(stack.info, options.cronIntervalS);
     if (pgbench) {
-      output.line("demo", `pg2une demo: workload ${DEMO_WORKLOAD.rate} tps through PgBouncer, cron every ${options.cronIntervalS} s, degradation after ${DEMO_TIMELINE.baselineSnapshots} snapshots; the whole loop takes about 10 minutes`);
+      output.line("demo", `pg2une demo: workload ${DEMO_WORKLOAD.rate} tps through PgBouncer, cron every ${options.cronIntervalS} s, degradation once detection has its baseline (~${Math.round(((DEMO_DETECTION_WINDOWS.cusumReferenceSize + DEMO_TIMELINE.steadyTicks) * options.cronIntervalS) / 60)} min)`);
       try {
         demo = await startDemo(stack.info, output, options.cronIntervalS, pgbench);
       } catch (err) {

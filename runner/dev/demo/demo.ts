@@ -2,9 +2,10 @@
  * `pg2une dev --demo`: on top of the running stack, the whole loop on its own —
  *
  *   reset the demo target's settings, fresh pgbench tables, clear the demo target's metric history
- *   → workload through PgBouncer (./workload) → "baseline learning…" until detection has its
- *   reference (DEMO_TIMELINE.baselineSnapshots) → inject the degradation (./degradation)
- *   → narrate what /api/analysis detects, the run the cron loop starts, its steps and outcome.
+ *   → workload through PgBouncer (./workload) → "baseline learning…" until every CUSUM has its
+ *   reference and has watched DEMO_TIMELINE.steadyTicks more → inject the degradation
+ *   (./degradation) → narrate what the cron loop detects and decides (/api/status), the run it
+ *   starts, its steps and outcome (/api/optimization/:id).
  *
  * The demo decides nothing itself: detection, the decision and the run are pg2une's own (cron →
  * analysis → rules → Durable Object → runner). It only drives load, breaks one thing, and reads
@@ -14,19 +15,22 @@ import { join } from "node:path";
 import { runSql } from "../../postgres/sql";
 import type { DevOutput } from "../output";
 import type { DevStackInfo } from "../stack";
-import { DEGRADATION, currentSetting, injectDegradation, resetDemoSettings } from "./degradation";
-import { demoApi, describeDetection, describeOutcome, elapsed, fmt, type DemoApi, type DemoStatus } from "./narrator";
+import { DEGRADATION_KNOBS, chooseDegradation, currentSetting, injectDegradation, resetDemoSettings } from "./degradation";
+import { allMonitoring, demoApi, describeCusum, describeOutcome, elapsed, fmt, type DemoApi, type DemoStatus } from "./narrator";
 import { DEMO_WORKLOAD, initPgbenchTables, startDemoWorkload, writeDemoScripts, type DemoWorkload } from "./workload";
 
+/**
+ * The demo's detection windows (the Worker's DETECTION_WINDOWS, src/decide/detection-windows.ts):
+ * a CUSUM reference of 30 snapshots instead of 60, so at the demo's 5 s tick the baseline is
+ * learned in 2½ minutes. Only the window length changes; k, h and the σ floors stay.
+ */
+export const DEMO_DETECTION_WINDOWS = { cusumReferenceSize: 30 } as const;
+
 export const DEMO_TIMELINE = {
-  /**
-   * Inject once the history holds this many snapshots with rates: CUSUM's reference is the first
-   * 60 (src/core/detect/config.ts, referenceSize), and a dozen more show it a steady present.
-   */
-  baselineSnapshots: 72,
-  /** How often the narrator reports baseline progress, and polls analysis / status. */
+  /** Inject once every CUSUM has monitored this many ticks after learning its baseline. */
+  steadyTicks: 12,
+  /** How often the narrator reports baseline progress, and polls /api/status. */
   progressEveryMs: 30_000,
-  analysisEveryMs: 10_000,
   statusEveryMs: 2_000,
   /** Let pgbench warm up before history starts, so the first snapshots are not a ramp. */
   warmUpMs: 10_000,
@@ -57,7 +61,9 @@ export async function startDemo(info: DevStackInfo, output: DevOutput, cronInter
 
   say(`preparing: ALTER SYSTEM RESET ALL on the demo target, pgbench -i -s ${DEMO_WORKLOAD.scale} (fresh tables), scripts in ${join(info.layout.root, "demo-workload")}`);
   await resetDemoSettings(info.targetUrl);
+  const degradation = await chooseDegradation(info.targetUrl);
   await initPgbenchTables(pgbench, info.targetUrl, DEMO_WORKLOAD.scale);
+  await warmTarget(info.targetUrl);
   const scriptArgs = writeDemoScripts(join(info.layout.root, "demo-workload"));
 
   const workload: DemoWorkload = startDemoWorkload({
@@ -77,66 +83,53 @@ export async function startDemo(info: DevStackInfo, output: DevOutput, cronInter
     await sleep(DEMO_TIMELINE.warmUpMs);
     if (stopped) return;
     const cleared = await clearHistory(info.databaseUrl);
-    const learnS = Math.round((DEMO_TIMELINE.baselineSnapshots * cronIntervalS) / 60);
     say(
-      `baseline learning… (${cleared} old snapshots of the demo target cleared) the cron ticks every ${cronIntervalS} s; ` +
-        `the degradation comes after ${DEMO_TIMELINE.baselineSnapshots} snapshots (≈ ${learnS} min): CUSUM learns from the first 60`,
+      `baseline learning… (${cleared} old snapshots of the demo target cleared) the cron ticks every ${cronIntervalS} s; CUSUM learns each metric's baseline ` +
+        `from the first ${DEMO_DETECTION_WINDOWS.cusumReferenceSize} snapshots, then watches ${DEMO_TIMELINE.steadyTicks} more before the degradation (≈ ${Math.round(((DEMO_DETECTION_WINDOWS.cusumReferenceSize + DEMO_TIMELINE.steadyTicks + 2) * cronIntervalS) / 60)} min)`,
     );
-    for (;;) {
-      await sleep(DEMO_TIMELINE.progressEveryMs);
-      if (stopped) return;
-      const items = (await api.history(60).catch(() => [])).filter((s) => s.tps !== null);
-      const last = items.at(-1);
-      say(`baseline learning… ${items.length}/${DEMO_TIMELINE.baselineSnapshots} snapshots; latest tps ${fmt(last?.tps)}, p99 ${fmt(last?.latency_p99, 2)} ms`);
-      if (items.length >= DEMO_TIMELINE.baselineSnapshots) break;
-    }
-    await injectDegradation(info.targetUrl);
-    const injectedAt = Date.now();
-    say(`injecting degradation: ALTER SYSTEM SET ${DEGRADATION.knob} = ${DEGRADATION.value}; SELECT pg_reload_conf() — ${DEGRADATION.why} (now ${await currentSetting(info.targetUrl)})`);
-
-    let detected = false;
-    let lastDecision = "";
-    let lastAnalysis = 0;
-    let known: DemoStatus["run"] = (await api.status().catch(() => null))?.run ?? null;
-    let lastStep = "";
+    let injected = false;
+    const narrateRuns = runNarrator(api, info, (msg, stream) => say(msg, stream), () => injected);
+    let monitoredTicks = new Set<string>();
+    let lastProgress = Date.now();
     for (;;) {
       await sleep(DEMO_TIMELINE.statusEveryMs);
       if (stopped) return;
-      if (Date.now() - lastAnalysis >= DEMO_TIMELINE.analysisEveryMs) {
-        lastAnalysis = Date.now();
-        const analysis = await api.analysis().catch((err: Error) => (say(`GET /api/analysis failed: ${err.message}`, "stderr"), null));
-        const line = analysis ? describeDetection(analysis) : null;
-        if (line && !detected) {
-          detected = true;
-          say(`pg2une detected ${Math.round((Date.now() - injectedAt) / 1000)} s after the injection: ${line}`);
-          lastDecision = analysis!.decision.summary;
-        } else if (analysis && detected && analysis.decision.summary !== lastDecision) {
-          lastDecision = analysis.decision.summary;
-          say(`decision now: ${lastDecision}`);
-        }
-      }
       const status = await api.status().catch(() => null);
-      const run = status?.run ?? null;
-      if (!run) continue;
-      if (run.id !== known?.id) {
-        say(`run ${run.id} started (${run.action}, ${run.mode}${run.trigger ? `, trigger ${run.trigger}` : ""})`);
-        lastStep = "";
+      await narrateRuns(status);
+      const decision = status?.last_decision;
+      // Break it only into a quiet present: every CUSUM watching, no run, no cooldown (a false
+      // alarm's run would otherwise hold the loop back for the rules' 300 s).
+      const quiet = status !== null && !status.busy && (status.cooldown_left_seconds ?? 0) === 0 && decision?.suppress_action !== true;
+      if (allMonitoring(decision) && quiet) monitoredTicks.add(decision!.at);
+      else monitoredTicks = new Set();
+      if (Date.now() - lastProgress >= DEMO_TIMELINE.progressEveryMs) {
+        lastProgress = Date.now();
+        const items = (await api.history(60).catch(() => [])).filter((x) => x.tps !== null);
+        const last = items.at(-1);
+        const waiting = status?.busy ? "; waiting for the run to end" : (status?.cooldown_left_seconds ?? 0) > 0 || decision?.suppress_action ? "; waiting out the cooldown after that run" : "";
+        say(`baseline learning… ${items.length} snapshots; tps ${fmt(last?.tps)}, p99 ${fmt(last?.latency_p99, 2)} ms; CUSUM: ${decision ? describeCusum(decision) : "no decision yet"}${waiting}`);
       }
-      if (run.step !== lastStep && !run.finishedAt) {
-        say(`  step: ${run.step} [${run.phase}]`);
-        lastStep = run.step;
+      if (monitoredTicks.size >= DEMO_TIMELINE.steadyTicks) break;
+    }
+    await injectDegradation(info.targetUrl, degradation);
+    injected = true;
+    const injectedAt = Date.now();
+    say(`injecting degradation: ${degradation.sql.join("; ")}; SELECT pg_reload_conf() — ${degradation.why}`);
+
+    let detected = false;
+    for (;;) {
+      await sleep(DEMO_TIMELINE.statusEveryMs);
+      if (stopped) return;
+      const status = await api.status().catch(() => null);
+      const decision = status?.last_decision;
+      if (!detected && decision && Date.parse(decision.at) > injectedAt && decision.detectors.length > 0) {
+        detected = true;
+        say(
+          `pg2une detected ${Math.round((Date.parse(decision.at) - injectedAt) / 1000)} s after the injection: ${decision.detectors.join(", ")}; ` +
+            `CUSUM ${describeCusum(decision)}; confidence ${fmt(decision.confidence, 2)}; decision: ${decision.status} — ${decision.why}`,
+        );
       }
-      if (run.finishedAt && (run.id !== known?.id || !known?.finishedAt)) {
-        const full = await api.run(run.id).catch(() => null);
-        if (full) {
-          for (const e of full.events) say(`  ${e.kind} ${e.state}: ${e.message}`);
-          say(`outcome of ${run.id}: ${describeOutcome(full)}; ${DEGRADATION.knob} is now ${await currentSetting(info.targetUrl)}`);
-        } else {
-          say(`outcome of ${run.id}: ${run.outcome}${run.reason ? ` — ${run.reason}` : ""}`);
-        }
-        say("the loop keeps watching (cron, analysis, rules); Ctrl-C stops the workload and everything else");
-      }
-      known = run;
+      await narrateRuns(status);
     }
   })().catch((err: Error) => {
     if (!stopped) say(`the demo's narrator stopped: ${err.message}`, "stderr");
@@ -151,6 +144,68 @@ export async function startDemo(info: DevStackInfo, output: DevOutput, cronInter
       await Promise.race([story, new Promise((r) => setTimeout(r, STOP_WAIT_MS))]);
     },
   };
+}
+
+/**
+ * Tells each run the cron loop (or anyone) starts: its start, its steps as /api/status shows them,
+ * and its outcome and timeline from /api/optimization/:id.
+ */
+function runNarrator(api: DemoApi, info: DevStackInfo, say: (msg: string, stream?: "stdout" | "stderr") => void, injected: () => boolean) {
+  let known: DemoStatus["run"] = null;
+  let first = true;
+  let lastStep = "";
+  let told = "";
+  return async (status: DemoStatus | null) => {
+    const run = status?.run ?? null;
+    if (first) {
+      // A run from an earlier demo is history, not news.
+      first = false;
+      known = run;
+      return;
+    }
+    if (!run) return;
+    if (run.id !== known?.id) {
+      const early = injected() ? "" : " — before any degradation: a false alarm on this machine; the demo waits for it and its cooldown";
+      say(`run ${run.id} started (${run.action}, ${run.mode}${run.trigger ? `, trigger ${run.trigger}` : ""})${early}`);
+      lastStep = "";
+    }
+    if (run.step !== lastStep && !run.finishedAt) {
+      say(`  step: ${run.step} [${run.phase}]`);
+      lastStep = run.step;
+    }
+    // Told once the object is done with it (a rollback may still run after finishedAt) and its record is written.
+    if (run.finishedAt && !status!.busy && told !== run.id) {
+      const full = await api.run(run.id).catch(() => null);
+      if (full && full.outcome === null) return;
+      told = run.id;
+      if (full) {
+        for (const e of full.events) say(`  ${e.kind} ${e.state}: ${e.message}`);
+        say(`outcome of ${run.id}: ${describeOutcome(full)}`);
+      } else {
+        say(`outcome of ${run.id}: ${run.outcome}${run.reason ? ` — ${run.reason}` : ""}`);
+      }
+      say(`settings now: ${(await Promise.all(DEGRADATION_KNOBS.map(async (k) => `${k} = ${await currentSetting(info.targetUrl, k)}`))).join(", ")}`);
+      say("the loop keeps watching (cron → analysis → rules); Ctrl-C stops the workload and everything else");
+    }
+    known = run;
+  };
+}
+
+/**
+ * Fresh tables, settled: statistics, a checkpoint, and the tables and indexes in shared_buffers
+ * (pg_prewarm), so the cache hit ratio does not drift while detection learns its baseline.
+ */
+async function warmTarget(targetUrl: string): Promise<void> {
+  await runSql(targetUrl, "vacuum analyze");
+  await runSql(targetUrl, "checkpoint");
+  try {
+    await runSql(targetUrl, "create extension if not exists pg_prewarm");
+    for (const rel of ["pgbench_accounts", "pgbench_accounts_pkey", "pgbench_branches", "pgbench_tellers", "pgbench_history"]) {
+      await runSql(targetUrl, "select pg_prewarm($1::regclass)", [rel]);
+    }
+  } catch {
+    // pg_prewarm is contrib; without it the first minutes warm the cache the slow way.
+  }
 }
 
 /** The demo target's metric history goes, so detection learns its baseline from this demo's load only. */

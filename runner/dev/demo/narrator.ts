@@ -1,13 +1,33 @@
 /**
  * Tells the story of the loop in the dev log, from the outside, through the same REST API a user
- * would curl: what the history holds while the baseline is learned, what /api/analysis reports
- * once the degradation bites, and the run /api/status shows (its steps, then its outcome from
- * /api/optimization/:id). Every line carries the time since the demo started.
+ * would curl: what the history holds while the baseline is learned, the cron loop's decisions
+ * (GET /api/status → last_decision: CUSUM state, detectors, confidence), and the run it starts
+ * (its steps, then its outcome and timeline from /api/optimization/:id). Every line carries the time since the demo started.
  */
 import { z } from "zod";
 
+const CusumStateSchema = z.object({ status: z.string(), statistic: z.number(), h: z.number(), degraded: z.boolean() });
+
+/** The cron loop's latest decision (src/decide/tick-decision.ts), as GET /api/status shows it. */
+const DecisionSchema = z
+  .object({
+    at: z.string(),
+    status: z.string(),
+    why: z.string(),
+    should_act: z.array(z.string()),
+    action: z.string().nullable(),
+    run_id: z.string().nullable(),
+    confidence: z.number().nullable(),
+    detectors: z.array(z.string()),
+    suppress_action: z.boolean().nullable().optional(),
+    cusum: z.record(z.string(), CusumStateSchema),
+  })
+  .passthrough();
+export type DemoDecision = z.output<typeof DecisionSchema>;
+
 const StatusSchema = z.object({
   state: z.string(),
+  last_decision: DecisionSchema.nullable().optional(),
   busy: z.boolean(),
   cooldown_left_seconds: z.number().nullable().optional(),
   run: z
@@ -31,16 +51,6 @@ const HistorySchema = z.object({
   items: z.array(z.object({ tps: z.number().nullable(), latency_p99: z.number().nullable().optional() }).passthrough()),
 });
 
-const AnalysisSchema = z
-  .object({
-    metrics: z.object({ degraded: z.array(z.string()), current: z.record(z.string(), z.number().nullable()).optional() }).passthrough(),
-    confidence: z.object({ score: z.number(), high: z.boolean() }).passthrough(),
-    queries: z.object({ regressions: z.array(z.object({ query: z.string().nullable().optional(), pct: z.number() }).passthrough()) }).passthrough(),
-    decision: z.object({ should_act: z.array(z.string()), blocked: z.array(z.object({ action: z.string(), reason: z.string() })), summary: z.string() }).passthrough(),
-  })
-  .passthrough();
-export type DemoAnalysis = z.output<typeof AnalysisSchema>;
-
 const RunSchema = z
   .object({
     outcome: z.string().nullable(),
@@ -55,7 +65,6 @@ export interface DemoApi {
   status(): Promise<DemoStatus>;
   /** Snapshots of the last `minutes` with rates (tps not null). */
   history(minutes: number): Promise<Array<{ tps: number | null; latency_p99?: number | null | undefined }>>;
-  analysis(): Promise<DemoAnalysis>;
   run(id: string): Promise<DemoRun>;
 }
 
@@ -69,7 +78,6 @@ export function demoApi(apiUrl: string, token: string): DemoApi {
   return {
     status: () => get("/api/status", StatusSchema),
     history: async (minutes) => (await get(`/api/metrics/history?minutes=${minutes}`, HistorySchema)).items,
-    analysis: () => get("/api/analysis", AnalysisSchema),
     run: (id) => get(`/api/optimization/${encodeURIComponent(id)}`, RunSchema),
   };
 }
@@ -82,14 +90,17 @@ export function elapsed(sinceMs: number, nowMs = Date.now()): string {
 
 export const fmt = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? "–" : v.toFixed(digits));
 
-/** One line about what detection sees (null when it sees nothing worth saying). */
-export function describeDetection(a: DemoAnalysis): string | null {
-  if (a.metrics.degraded.length === 0 && a.queries.regressions.length === 0) return null;
-  const parts = [];
-  if (a.metrics.degraded.length) parts.push(`${a.metrics.degraded.join(", ")} degraded (CUSUM)`);
-  if (a.queries.regressions.length) parts.push(`${a.queries.regressions.length} query regression(s), worst +${fmt(Math.max(...a.queries.regressions.map((r) => r.pct)), 0)} %`);
-  const cur = a.metrics.current ?? {};
-  return `${parts.join("; ")}; now tps ${fmt(cur.tps)}, p99 ${fmt(cur.latency_p99, 2)} ms; confidence ${a.confidence.score.toFixed(2)}${a.confidence.high ? " (high)" : ""}; decision: ${a.decision.summary}`;
+/** CUSUM per metric in a few words: "tps monitoring S=0.4/4, latency_p99 learning". */
+export function describeCusum(d: DemoDecision): string {
+  return Object.entries(d.cusum)
+    .map(([m, c]) => (c.status === "monitoring" ? `${m} S=${c.statistic.toFixed(1)}/${c.h}${c.degraded ? " ALARM" : ""}` : `${m} ${c.status.replace("_", " ")}`))
+    .join(", ");
+}
+
+/** Every watched metric has its baseline and is being monitored. */
+export function allMonitoring(d: DemoDecision | null | undefined): boolean {
+  const states = Object.values(d?.cusum ?? {});
+  return states.length > 0 && states.every((c) => c.status === "monitoring");
 }
 
 /** The run's outcome in one line. */
