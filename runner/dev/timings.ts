@@ -19,13 +19,14 @@ export const DEV_ROLLOUT_TIMINGS: RolloutTimingsInput = checked({
 });
 
 /**
- * `npm start -- --demo`: shorter still, and the stored baseline reaches back only 20 s (4
- * snapshots at the demo's 5 s tick) so it is the degraded state pg2une detected, not the healthy
- * minutes before it.
+ * `npm start -- --demo`: shorter still, and the baseline is always measured live, after the run
+ * started: detection fires within a tick or two of the degradation, so "the stored snapshots of
+ * the last N s" would still hold healthy ones and blur the before/after comparison.
  */
 export const DEMO_ROLLOUT_TIMINGS: RolloutTimingsInput = checked({
   ...DEV_ROLLOUT_TIMINGS,
-  baselineLookbackMs: 20_000,
+  sampleEveryMs: 3_000,
+  baselineMinSnapshots: 1_000,
   baselineWindowMs: 15_000,
   directStabilizationMs: 20_000,
   canaryStepMs: 15_000,

@@ -161,6 +161,7 @@ function runNarrator(api: DemoApi, info: DevStackInfo, say: (msg: string, stream
       // A run from an earlier demo is history, not news.
       first = false;
       known = run;
+      if (run) told = run.id;
       return;
     }
     if (!run) return;
