@@ -186,13 +186,18 @@ export function router(service: CanaryService, traffic: TrafficControl, opts: Ro
    * Polls the pooler until every read-only pool that has clients holds exactly the layout's
    * connections per node (PgBouncer keeps one pool per user, and maintains min_pool_size only
    * while a pool has clients, so a pool without clients is left to fill when they come).
+   * When the layout gives the canary slots, at least one client must be connected too: a pool
+   * nobody uses "matches" any layout, and a window measured while clients (re)connect would
+   * measure the pool filling up, not the split (the canary's slot may not exist yet).
    * @returns true when refilled, false on timeout, or the reason the canary is down
    */
   async function waitForPool(l: RoutingLayout, timeoutMs: number, health?: () => Promise<string | undefined>): Promise<boolean | string> {
     const deadline = Date.now() + timeoutMs;
     let lastHealth = 0;
     for (;;) {
-      const refilled = poolMatchesLayout(l, await traffic.pools(), await traffic.servers());
+      const pools = await traffic.pools();
+      const inUse = l.canarySlots === 0 || pools.some((p) => p.database === l.readOnly.name && p.clients > 0);
+      const refilled = inUse && poolMatchesLayout(l, pools, await traffic.servers());
       if (refilled) return true;
       if (Date.now() > deadline) return false;
       if (health && Date.now() - lastHealth > o.healthIntervalMs) {

@@ -16,7 +16,11 @@
 import { chownSync, closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
+import { PG2UNE_SQL_MARKER } from "../../src/core/canary";
 import { postgresOsUser, type OsUser } from "../postgres/cluster";
+
+/** PgBouncer's server_check_query: its default `select 1`, marked as pg2une's. */
+export const SERVER_CHECK_QUERY = `${PG2UNE_SQL_MARKER} select 1`;
 
 /** Names PgBouncer accepts unquoted as database/user keys; anything else is refused, never escaped. */
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/;
@@ -146,6 +150,8 @@ export function renderPgbouncerIni(config: PgbouncerConfig): string {
     ["server_round_robin", config.serverRoundRobin ? 1 : 0],
     ["ignore_startup_parameters", config.ignoreStartupParameters.join(",")],
     ["server_check_delay", config.serverCheckDelay],
+    // PgBouncer's own health check, marked so the canary share measurement leaves it out.
+    ["server_check_query", SERVER_CHECK_QUERY],
   ];
   if (config.logFile) settings.push(["logfile", config.logFile]);
   return [

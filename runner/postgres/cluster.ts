@@ -16,6 +16,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, 
 import { join } from "node:path";
 import pg from "pg";
 import { findPostgresBinaries, type PostgresBinaries } from "./binaries";
+import { PG2UNE_SQL_MARKER } from "../../src/core/canary";
 
 export const SUPERUSER = "postgres";
 /** Settings every cluster we start gets; callers add or override through `settings`. */
@@ -193,7 +194,10 @@ async function canConnect(url: string): Promise<boolean> {
   client.on("error", () => undefined);
   try {
     await client.connect();
-    await client.query("select 1");
+    // Marked like every pg2une statement: on a fresh canary this is the first `select 1` the
+    // server sees, and pg_stat_statements keeps the first text of a queryid, by which the canary
+    // share measurement leaves pg2une's own health checks out.
+    await client.query(`${PG2UNE_SQL_MARKER} select 1`);
     return true;
   } catch {
     return false;

@@ -255,5 +255,5 @@ function format(r: Row): string {
   };
   const d = r.decision;
   const conf = d.confidence === null ? "-" : d.confidence.toFixed(2);
-  return `tick ${String(r.n).padStart(3)} ${r.phase.padEnd(8)} ${METRICS.map(c).join(" ")} conf ${conf} should_act [${d.should_act.join(",")}] → ${d.status}${d.run_id && d.status === "started" ? ` ${d.run_id}` : ""}${d.suppress_action ? " (suppress_action)" : ""} | state ${r.state}${r.busy ? " busy" : ""}`;
+  return `tick ${String(r.n).padStart(3)} ${r.phase.padEnd(8)} ${METRICS.map(c).join(" ")} conf ${conf} should_act [${d.should_act.join(",")}] → ${d.status}${d.run_id && d.status === "started" ? ` ${d.run_id}` : ""}${d.suppress_action ? " (suppress_action)" : ""} | state ${r.state}${r.busy ? " busy" : ""}${r.phase === "steady" ? "" : ` | ${d.why}`}`;
 }

@@ -140,7 +140,7 @@ describe("pg2une dev (the whole local stack)", () => {
     expect(await getJson(`${api}/api/status`)).toMatchObject({ status: 401 });
     expect(await getJson(`${api}/api/status`, { authorization: `Bearer ${token}` })).toMatchObject({
       status: 200,
-      body: { target: "default", state: "idle", last_tick_at: expect.any(String) },
+      body: { target: "default", state: "idle", last_tick_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
     });
     const firstState = JSON.parse(readFileSync(join(dir, "dev.json"), "utf8")) as { children: Array<{ name: string; pid: number }> };
     expect(firstState.children.map((c) => c.name).sort()).toEqual(expect.arrayContaining(["postgres", "pg2une-db", "runner", "wrangler"]));

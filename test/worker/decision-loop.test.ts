@@ -17,6 +17,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { parseWorkerConfig } from "../../src/config";
 import { DEFAULT_DETECT_CONFIG } from "../../src/core/detect";
 import type { RawSample } from "../../src/core/metrics";
+import type { RunState } from "../../src/core/rollout";
 import { chooseAction } from "../../src/decide/choose-action";
 import { decide, decisionProgram } from "../../src/decide/rules";
 import { decideForTarget } from "../../src/loop/decide-target";
@@ -121,7 +122,8 @@ describe("the cron decision loop", () => {
     const status = await rolloutStub(env, target).status();
     expect(status).toMatchObject({ busy: true, run: { id: t.decision.run_id, action: "knobs", mode: "direct", trigger: "auto" } });
     expect(status.lastDecision).toMatchObject({ status: "started", run_id: t.decision.run_id });
-    const state = await rolloutStub(env, target).currentRunState();
+    // RPC's serialized type of RunState collapses to never; it is the stored RunState.
+    const state = (await rolloutStub(env, target).currentRunState()) as unknown as RunState | null;
     expect(state!.cause).toMatchObject({ source: "cron", confidence: 0.3, summary: "start knobs: tps degraded (confidence 0.30)" });
     expect(state!.workloadClass).toBe("oltp");
 

@@ -110,6 +110,10 @@ describe("direct knobs path", () => {
     expect(run.improvement_pct!).toBeLessThan(0);
     expect(run.observations).toEqual([expect.objectContaining({ score_type: "deployment", score: run.improvement_pct })]);
     expect(await liveWorkMem(target)).toBe("4MB");
+    // Rolled back: the old normal is still the normal, detection keeps its baselines.
+    const status = await apiJson<{ last_optimization_time: string | null; last_promotion_time: string | null }>(`/api/status?target=${target}`);
+    expect(status.body.last_optimization_time).not.toBeNull();
+    expect(status.body.last_promotion_time).toBeNull();
   }, 150_000);
 
   it("a runner gone mid-window: step timeout → rollback, reported failed while it retries, completed when the runner is back", async () => {

@@ -7,7 +7,7 @@
  * how long is left; an object aborted mid-step resumes the same step and finishes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { crashRollout, labTarget, optimize, rolloutLab, runOf, timeline, waitForRunEnd, type StatusBody } from "./rollout-support";
+import { apiJson, crashRollout, labTarget, optimize, rolloutLab, runOf, timeline, waitForRunEnd, type StatusBody } from "./rollout-support";
 
 const LOAD = `\\set c random(1, 5000)
 SELECT sum(amount) FROM rq_orders WHERE customer_id = :c;
@@ -67,6 +67,9 @@ describe("queries action (HypoPG → CREATE INDEX CONCURRENTLY → measured → 
     expect(lines.join("\n")).toMatch(/creating, measuring and keeping or dropping indexes/);
     expect(lines.join("\n")).toMatch(/pg2une_rq_orders_customer_id: kept/);
     expect(lines.at(-1)).toMatch(/^outcome promoted: kept/);
+    // A kept change is the new normal: detection's baselines restart when the run ended.
+    const status = await apiJson<{ last_optimization_time: string; last_promotion_time: string | null }>(`/api/status?target=${target}`);
+    expect(status.body.last_promotion_time).toBe(status.body.last_optimization_time);
 
     const cooling = await optimize(target, { action: "queries" });
     expect(cooling.status).toBe(409);
