@@ -17,7 +17,7 @@ import { localCanaryBackend } from "./local-backend";
 import { mxcCanaryBackend } from "./mxc-backend";
 import { router as makeRouter, type Router } from "./route";
 import { canaryService, type CanaryService } from "./service";
-import { pgbouncerTraffic } from "../pgbouncer/routing";
+import { pgbouncerTraffic, type PgbouncerTrafficOptions } from "../pgbouncer/routing";
 import type { TrafficControl } from "./traffic";
 import { startCanaryWatchdog, type Watchdog, type WatchdogOptions } from "./watchdog";
 
@@ -99,10 +99,20 @@ export function createCanaryRuntime(config: RunnerConfig, opts: CanaryRuntimeOpt
   };
 }
 
-/** PgBouncer routing when PG2UNE_PGBOUNCER_DIR and PG2UNE_PGBOUNCER_LISTEN are set. */
-function trafficFromConfig(config: RunnerConfig): TrafficControl | undefined {
+/**
+ * The part of pgbouncer.ini that is not routing, as the runner renders it from
+ * PG2UNE_PGBOUNCER_DIR and PG2UNE_PGBOUNCER_LISTEN (undefined when routing is off). Whoever starts
+ * the PgBouncer the runner routes (the dev stack) builds its first ini from this too.
+ */
+export function pgbouncerRoutingBase(config: Pick<RunnerConfig, "pgbouncerDir" | "pgbouncerListen">): PgbouncerTrafficOptions["base"] | undefined {
   if (!config.pgbouncerDir || !config.pgbouncerListen) return undefined;
   const i = config.pgbouncerListen.lastIndexOf(":");
   const listen = { host: config.pgbouncerListen.slice(0, i), port: Number(config.pgbouncerListen.slice(i + 1)) };
-  return pgbouncerTraffic({ base: { dir: config.pgbouncerDir, listen } });
+  return { dir: config.pgbouncerDir, listen };
+}
+
+/** PgBouncer routing when PG2UNE_PGBOUNCER_DIR and PG2UNE_PGBOUNCER_LISTEN are set. */
+function trafficFromConfig(config: RunnerConfig): TrafficControl | undefined {
+  const base = pgbouncerRoutingBase(config);
+  return base ? pgbouncerTraffic({ base }) : undefined;
 }

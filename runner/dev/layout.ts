@@ -6,9 +6,14 @@ export interface DevLayout {
   /** The PostgreSQL data directory (target cluster + pg2une's own database). */
   pgData: string;
   pgLog: string;
+  /** pg2une's own history database: a cluster of its own (see ./postgres). */
+  historyData: string;
+  historyLog: string;
   apiToken: string;
   runnerKeys: string;
   runnerState: string;
+  /** Local canaries' data dirs (PG2UNE_CANARY_DIR): outside runnerState (0700), the postgres user must reach it. */
+  canaries: string;
   pgbouncerDir: string;
   /** dotenv file wrangler reads the Worker's bindings from (mode 0600, holds secrets). */
   workerEnv: string;
@@ -24,9 +29,12 @@ export function devLayout(root: string): DevLayout {
     root,
     pgData: join(root, "pg"),
     pgLog: join(root, "postgres.log"),
+    historyData: join(root, "pg2une-db"),
+    historyLog: join(root, "pg2une-db.log"),
     apiToken: join(root, "api-token"),
     runnerKeys: join(root, "runner-keys"),
     runnerState: join(root, "runner"),
+    canaries: join(root, "canaries"),
     pgbouncerDir: join(root, "pgbouncer"),
     workerEnv: join(root, "worker.env"),
     wranglerState: join(root, "wrangler"),

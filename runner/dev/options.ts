@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
+import { RolloutTimingsSchema, type RolloutTimingsInput } from "../../src/core/rollout/timings";
 
 export const DEV_DEFAULTS = {
   dir: ".pg2une",
@@ -13,8 +14,17 @@ export const DEV_DEFAULTS = {
   pgPort: 54329,
   pgbouncerPort: 54330,
   bridgePort: 54331,
+  /** pg2une's own history database (a cluster of its own, see ./postgres). */
+  dbPort: 54332,
   /** wrangler's cron emulation is only /__scheduled; we call it this often (s). 0 = never. */
   cronIntervalS: 60,
+  /**
+   * --demo ticks faster: CUSUM learns its baseline from 60 snapshots (src/core/detect/config.ts),
+   * which is 5 min at one tick every 5 s instead of an hour at the production minute.
+   */
+  demoCronIntervalS: 5,
+  /** --demo keeps its own state (fresh history each time) apart from the user's dev data. */
+  demoDir: ".pg2une/demo",
   /** The first tick comes this soon after the API is up, so the log shows one right away (s). */
   firstCronDelayS: 2,
 } as const;
@@ -27,28 +37,56 @@ export const DEV_ENV = {
   pgPort: "PG2UNE_DEV_PG_PORT",
   pgbouncerPort: "PG2UNE_DEV_PGBOUNCER_PORT",
   bridgePort: "PG2UNE_DEV_BRIDGE_PORT",
+  dbPort: "PG2UNE_DEV_DB_PORT",
   cronIntervalS: "PG2UNE_DEV_CRON_INTERVAL_S",
   pgbouncer: "PG2UNE_DEV_PGBOUNCER",
+  demo: "PG2UNE_DEV_DEMO",
+  rolloutTimings: "PG2UNE_DEV_ROLLOUT_TIMINGS",
 } as const;
+
+const flag = z
+  .union([z.boolean(), z.enum(["0", "1", "true", "false"])])
+  .transform((v) => v === true || v === "1" || v === "true");
 
 const port = z.coerce.number().int().min(1, "must be 1–65535").max(65535, "must be 1–65535");
 
 export const DevOptionsSchema = z.object({
-  dir: z.string().min(1).default(DEV_DEFAULTS.dir),
+  /** Default: DEV_DEFAULTS.dir, or DEV_DEFAULTS.demoDir with --demo. */
+  dir: z.string().min(1).optional(),
   apiPort: port.default(DEV_DEFAULTS.apiPort),
   runnerPort: port.default(DEV_DEFAULTS.runnerPort),
   pgPort: port.default(DEV_DEFAULTS.pgPort),
   pgbouncerPort: port.default(DEV_DEFAULTS.pgbouncerPort),
   bridgePort: port.default(DEV_DEFAULTS.bridgePort),
-  cronIntervalS: z.coerce.number().min(0).default(DEV_DEFAULTS.cronIntervalS),
+  dbPort: port.default(DEV_DEFAULTS.dbPort),
+  /** Default: DEV_DEFAULTS.cronIntervalS, or DEV_DEFAULTS.demoCronIntervalS with --demo. */
+  cronIntervalS: z.coerce.number().min(0, "must be ≥ 0 seconds (0 = no cron)").optional(),
   /** Start PgBouncer when it is installed. `false` skips it. */
-  pgbouncer: z
-    .union([z.boolean(), z.enum(["0", "1", "true", "false"])])
-    .transform((v) => v === true || v === "1" || v === "true")
-    .default(true),
+  pgbouncer: flag.default(true),
+  /** Drive a built-in workload and inject a degradation (./demo). */
+  demo: flag.default(false),
+  /** JSON over the stack's rollout timings (./timings), e.g. {"canaryStepMs": 5000}; checked here, not in the Worker. */
+  rolloutTimings: z
+    .string()
+    .optional()
+    .transform((v, ctx): RolloutTimingsInput | undefined => {
+      if (v === undefined || v.trim() === "") return undefined;
+      let json: unknown;
+      try {
+        json = JSON.parse(v);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: `not JSON: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+      // Checked against the Worker's schema, but kept as given: the schema's defaults would
+      // otherwise overwrite the stack's own timings with the production ones.
+      const checked = RolloutTimingsSchema.partial().strict().safeParse(json);
+      for (const issue of checked.error?.issues ?? []) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path as PropertyKey[] });
+      return checked.success ? (json as RolloutTimingsInput) : z.NEVER;
+    }),
 });
 
-export type DevOptions = z.output<typeof DevOptionsSchema> & { dir: string };
+export type DevOptions = Omit<z.output<typeof DevOptionsSchema>, "dir" | "cronIntervalS"> & { dir: string; cronIntervalS: number };
 export type DevOptionsInput = Partial<Record<keyof typeof DEV_ENV, string | boolean | undefined>>;
 
 /** Thrown for a bad flag or env value; names the flag and the env var. */
@@ -63,8 +101,11 @@ const FLAG: Record<keyof typeof DEV_ENV, string> = {
   pgPort: "--pg-port",
   pgbouncerPort: "--pgbouncer-port",
   bridgePort: "--bridge-port",
+  dbPort: "--db-port",
   cronIntervalS: "--cron-interval",
   pgbouncer: "--no-pgbouncer",
+  demo: "--demo",
+  rolloutTimings: "--rollout-timings",
 };
 
 export function flagFor(key: keyof typeof DEV_ENV): string {
@@ -82,14 +123,23 @@ export function resolveDevOptions(flags: DevOptionsInput, env: NodeJS.ProcessEnv
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = issue?.path[0] as keyof typeof DEV_ENV | undefined;
-    throw new DevOptionsError(`${key ? flagFor(key) : "options"}: ${issue?.message ?? "invalid"}`);
+    const inner = issue && issue.path.length > 1 ? ` (${issue.path.slice(1).join(".")})` : "";
+    throw new DevOptionsError(`${key ? flagFor(key) : "options"}${inner}: ${issue?.message ?? "invalid"}`);
   }
-  const options = { ...parsed.data, dir: resolve(cwd, parsed.data.dir) };
+  const { demo } = parsed.data;
+  const options: DevOptions = {
+    ...parsed.data,
+    dir: resolve(cwd, parsed.data.dir ?? (demo ? DEV_DEFAULTS.demoDir : DEV_DEFAULTS.dir)),
+    cronIntervalS: parsed.data.cronIntervalS ?? (demo ? DEV_DEFAULTS.demoCronIntervalS : DEV_DEFAULTS.cronIntervalS),
+  };
+  if (demo && !options.pgbouncer) throw new DevOptionsError(`${flagFor("demo")}: the demo drives its workload through PgBouncer; drop ${flagFor("pgbouncer")}`);
+  if (demo && options.cronIntervalS === 0) throw new DevOptionsError(`${flagFor("cronIntervalS")}: the demo needs the cron (pg2une decides on its ticks); give it a positive interval`);
   const ports = [
     ["apiPort", options.apiPort],
     ["runnerPort", options.runnerPort],
     ["pgPort", options.pgPort],
     ["bridgePort", options.bridgePort],
+    ["dbPort", options.dbPort],
     ...(options.pgbouncer ? [["pgbouncerPort", options.pgbouncerPort] as const] : []),
   ] as const;
   const seen = new Map<number, string>();

@@ -18,9 +18,27 @@ export function prefixed(name: string, text: string): string {
   return `[${name}]`.padEnd(NAME_WIDTH + 3) + text;
 }
 
-export function devOutput(stdout: Writable = process.stdout, stderr: Writable = process.stderr): DevOutput {
-  const write = (name: string, text: string, stream: "stdout" | "stderr" = "stdout") =>
+/**
+ * Lines the demo leaves out of the terminal so its story stays readable: per-tick routine that
+ * repeats every few seconds (a successful cron call, a runner's command_done, the Worker's
+ * cron_tick report, PgBouncer's per-connection lines). Warnings and errors always show.
+ */
+export const ROUTINE_LINES: Record<string, RegExp> = {
+  cron: /→ 2\d\d$/,
+  runner: /"level":"info","event":"command_done"/,
+  wrangler: /"event":"cron_tick"|^\[wrangler:info\] (GET|POST) \/|^\s*$/,
+  pgbouncer: / LOG (C|S)-0x[0-9a-f]+: .*(login attempt|closing because|new connection to server)| LOG stats: /,
+};
+
+export function isRoutine(name: string, text: string): boolean {
+  return ROUTINE_LINES[name]?.test(text) ?? false;
+}
+
+export function devOutput(stdout: Writable = process.stdout, stderr: Writable = process.stderr, opts: { hideRoutine?: boolean } = {}): DevOutput {
+  const write = (name: string, text: string, stream: "stdout" | "stderr" = "stdout") => {
+    if (opts.hideRoutine && isRoutine(name, text)) return;
     (stream === "stderr" ? stderr : stdout).write(`${prefixed(name, text)}\n`);
+  };
   return {
     line: write,
     pipe(name, input, stream = "stdout") {

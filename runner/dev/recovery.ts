@@ -21,6 +21,9 @@ const StateSchema = z.object({
 });
 type State = z.output<typeof StateSchema>;
 
+/** Children that are postmasters: stopped through their data dir (clearStalePostmaster), not their group. */
+const POSTMASTER_CHILDREN = ["postgres", "pg2une-db"];
+
 const LEFTOVER_STOP_GRACE_MS = 10_000;
 const POSTMASTER_STOP_GRACE_MS = 30_000;
 
@@ -56,7 +59,7 @@ function read(path: string): State | undefined {
  * Clean up after a previous run on this dir, then claim it. `say` reports what was cleaned.
  * Throws StackAlreadyRunning when another live `pg2une dev` owns the dir.
  */
-export async function recoverAndClaim(stateFile: string, pgData: string, say: (msg: string) => void): Promise<StateFile> {
+export async function recoverAndClaim(stateFile: string, pgData: string | string[], say: (msg: string) => void): Promise<StateFile> {
   const previous = read(stateFile);
   if (previous && previous.pid !== process.pid) {
     const args = processArgs(previous.pid);
@@ -64,13 +67,13 @@ export async function recoverAndClaim(stateFile: string, pgData: string, say: (m
       throw new StackAlreadyRunning(`another pg2une dev (pid ${previous.pid}) is running on ${stateFile.replace(/\/dev\.json$/, "")}; stop it first (Ctrl-C or kill ${previous.pid})`);
     }
     // PostgreSQL is left to clearStalePostmaster (fast shutdown of the postmaster alone, last).
-    for (const child of previous.children.filter((c) => c.name !== "postgres")) {
+    for (const child of previous.children.filter((c) => !POSTMASTER_CHILDREN.includes(c.name))) {
       if (processArgs(child.pid) !== child.args) continue;
       say(`stopping ${child.name} (pid ${child.pid}) left running by an earlier pg2une dev`);
       await stopProcessGroup(child.pid, "SIGTERM", LEFTOVER_STOP_GRACE_MS);
     }
   }
-  await clearStalePostmaster(pgData, say);
+  for (const dir of Array.isArray(pgData) ? pgData : [pgData]) await clearStalePostmaster(dir, say);
   const state: State = { pid: process.pid, args: processArgs(process.pid) ?? "", children: [] };
   const save = () => writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
   save();

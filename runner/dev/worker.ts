@@ -23,12 +23,19 @@ export interface WorkerBindings {
   RUNNER_URL: string;
   RUNNER_KEY_ID: string;
   TOTAL_RAM_MB: string;
+  /** JSON, src/core/rollout/timings.ts */
+  ROLLOUT_TIMINGS: string;
+  /** JSON, src/decide/detection-windows.ts (the demo shortens the CUSUM reference). */
+  DETECTION_WINDOWS?: string;
 }
 
 export function renderDotenv(bindings: WorkerBindings): string {
-  const lines = Object.entries(bindings).map(([k, v]) => {
-    if (/[\n\r"]/.test(v)) throw new Error(`binding ${k} holds a newline or quote; refusing to write it`);
-    return `${k}="${v}"`;
+  const lines = Object.entries(bindings).filter((e): e is [string, string] => e[1] !== undefined).map(([k, v]) => {
+    if (/[\n\r]/.test(v)) throw new Error(`binding ${k} holds a newline; refusing to write it`);
+    // JSON values (ROLLOUT_TIMINGS) hold double quotes: dotenv takes them inside single quotes.
+    if (!v.includes('"')) return `${k}="${v}"`;
+    if (!v.includes("'")) return `${k}='${v}'`;
+    throw new Error(`binding ${k} holds both quote characters; refusing to write it`);
   });
   return `# written by pg2une dev on every start; holds secrets (mode 0600)\n${lines.join("\n")}\n`;
 }

@@ -12,7 +12,7 @@ import type { z } from "zod";
 import { PG2UNE_SQL_MARKER, READ_ONLY_ENTRY, READ_WRITE_ENTRY, type RoutingLayout } from "../../src/core/canary";
 import { PauseTimeoutError, type PoolClients, type ServerConnection, type TrafficControl } from "../canary/traffic";
 import { PauseTimedOutError, adminUrl, pauseWithin, reload, resumeIfPaused, show } from "./admin";
-import { pgbouncerConfig, writePgbouncerFiles, type PgbouncerConfigInput, type PgbouncerDatabaseSchema } from "./config";
+import { pgbouncerConfig, writePgbouncerFiles, type PgbouncerConfig, type PgbouncerConfigInput, type PgbouncerDatabaseSchema } from "./config";
 
 /** The read-write entry clients use for the primary. */
 export const RW_ENTRY = READ_WRITE_ENTRY;
@@ -71,19 +71,28 @@ export interface PgbouncerTrafficOptions {
   adminUrl?: string;
 }
 
+/**
+ * The whole ini for a routing layout: the one definition of what a routed PgBouncer looks like.
+ * The runner writes it at every routing change; whoever starts PgBouncer (the dev stack, an
+ * installer) renders the first one with the same function and a layout with all reads on the
+ * primary, so the runner's first RELOAD changes only what routing changes.
+ */
+export function routedPgbouncerConfig(base: PgbouncerTrafficOptions["base"], layout: RoutingLayout): PgbouncerConfig {
+  return pgbouncerConfig({
+    ...base,
+    // Queries spread evenly over the pool's connections, so the split follows the slots.
+    serverRoundRobin: true,
+    databases: { ...(base.databases ?? {}), ...canaryRoutingDatabases(layout) },
+  });
+}
+
 /** TrafficControl over a PgBouncer whose ini this runner owns. */
 export function pgbouncerTraffic(opts: PgbouncerTrafficOptions): TrafficControl {
   const admin = opts.adminUrl ?? adminUrl(opts.base.listen.host, opts.base.listen.port, opts.base.adminUsers?.[0] ?? "postgres");
   const num = (v: unknown) => Number(v ?? 0);
   return {
     async apply(layout) {
-      const config = pgbouncerConfig({
-        ...opts.base,
-        // Queries spread evenly over the pool's connections, so the split follows the slots.
-        serverRoundRobin: true,
-        databases: { ...(opts.base.databases ?? {}), ...canaryRoutingDatabases(layout) },
-      });
-      writePgbouncerFiles(config);
+      writePgbouncerFiles(routedPgbouncerConfig(opts.base, layout));
       await reload(admin);
     },
     async pause(databases, timeoutMs) {

@@ -107,6 +107,7 @@ describe("pg2une dev (the whole local stack)", () => {
       pg: await freePort(),
       pgbouncer: await freePort(),
       bridge: await freePort(),
+      db: await freePort(),
     };
     const args = [
       "--dir", dir,
@@ -115,6 +116,7 @@ describe("pg2une dev (the whole local stack)", () => {
       "--pg-port", String(ports.pg),
       "--pgbouncer-port", String(ports.pgbouncer),
       "--bridge-port", String(ports.bridge),
+      "--db-port", String(ports.db),
     ];
     const embedded = embeddedPostgresBindir();
     const env: NodeJS.ProcessEnv = { ...process.env, ...(embedded ? { PG_BIN: embedded } : {}) };
@@ -126,7 +128,8 @@ describe("pg2une dev (the whole local stack)", () => {
     const first = startDev(args, env);
     runs.push(first);
     await first.waitFor(/pg2une dev is up/, READY_TIMEOUT_MS);
-    expect(first.output()).toContain("PostgreSQL initialized and started");
+    expect(first.output()).toContain("PostgreSQL (the target) initialized and started");
+    expect(first.output()).toMatch(/pg2une's history database initialized and started \(pid \d+\); migrations: [1-9]\d* applied now/);
     expect(await getJson(`${api}/`)).toEqual({ status: 200, body: { status: "ok", app: "pg2une", version: expect.any(String) } });
     await first.waitFor(/"event":"cron_tick"/, CRON_TIMEOUT_MS);
     // The tick asked the runner to collect and stored the sample (Worker → runner → PostgreSQL → pg2une's database).
@@ -140,7 +143,7 @@ describe("pg2une dev (the whole local stack)", () => {
       body: { target: "default", state: "idle", last_tick_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
     });
     const firstState = JSON.parse(readFileSync(join(dir, "dev.json"), "utf8")) as { children: Array<{ name: string; pid: number }> };
-    expect(firstState.children.map((c) => c.name).sort()).toEqual(expect.arrayContaining(["postgres", "runner", "wrangler"]));
+    expect(firstState.children.map((c) => c.name).sort()).toEqual(expect.arrayContaining(["postgres", "pg2une-db", "runner", "wrangler"]));
     for (const c of firstState.children) seenPids.add(c.pid);
 
     // 2. Crash it hard: its children (own process groups) are left running.
@@ -153,8 +156,9 @@ describe("pg2une dev (the whole local stack)", () => {
     runs.push(second);
     await second.waitFor(/pg2une dev is up/, READY_TIMEOUT_MS);
     expect(second.output()).toMatch(/left running by an earlier pg2une dev/);
-    expect(second.output()).toMatch(/PostgreSQL started \(pid \d+\); migrations: 0 applied now/);
-    expect(second.output()).not.toContain("PostgreSQL initialized");
+    expect(second.output()).toMatch(/pg2une's history database started \(pid \d+\); migrations: 0 applied now/);
+    expect(second.output()).toMatch(/PostgreSQL \(the target\) started \(pid \d+\)/);
+    expect(second.output()).not.toContain("initialized");
     expect(second.output()).toContain(token);
     for (const c of firstState.children) expect(alive(c.pid), `${c.name} of the crashed run`).toBe(false);
     await second.waitFor(/"event":"cron_tick"/, CRON_TIMEOUT_MS);
