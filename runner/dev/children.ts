@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import type { DevOutput } from "./output";
+import { pidAlive } from "../os/pid";
 
 export interface ManagedChild {
   name: string;
@@ -68,16 +69,6 @@ export function groupAlive(pgid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but is not ours to signal.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

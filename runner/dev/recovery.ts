@@ -12,7 +12,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { pidAlive, stopProcessGroup } from "./children";
+import { pidAlive } from "../os/pid";
+import { stopProcessGroup } from "./children";
 
 const StateSchema = z.object({
   pid: z.number().int(),

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { findPostgresBinaries, type PostgresBinaries } from "./binaries";
 import { PG2UNE_SQL_MARKER } from "../../src/core/canary";
+import { pidAlive } from "../os/pid";
 
 export const SUPERUSER = "postgres";
 /** Settings every cluster we start gets; callers add or override through `settings`. */
@@ -234,10 +235,5 @@ export function livePostmasterPid(dataDir: string): number | undefined {
   if (!existsSync(pidFile)) return undefined;
   const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
+  return pidAlive(pid) ? pid : undefined;
 }

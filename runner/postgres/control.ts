@@ -13,6 +13,7 @@ import { existsSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { findPostgresBinaries, findTool, type PostgresBinaries } from "./binaries";
 import { livePostmasterPid, postgresOsUser, sleep } from "./cluster";
+import { pidAlive } from "../os/pid";
 
 /** How long a fast shutdown may take before we escalate to immediate, then SIGKILL. */
 export const FAST_STOP_TIMEOUT_MS = 30_000;
@@ -21,22 +22,14 @@ const STOP_POLL_MS = 25;
 const SIGNALS = { smart: "SIGTERM", fast: "SIGINT", immediate: "SIGQUIT" } as const;
 export type StopMode = keyof typeof SIGNALS;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function exitsWithin(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    if (!alive(pid)) return true;
+    if (!pidAlive(pid)) return true;
     await sleep(STOP_POLL_MS);
   }
-  return !alive(pid);
+  return !pidAlive(pid);
 }
 
 /**

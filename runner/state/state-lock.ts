@@ -5,6 +5,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pidAlive } from "../os/pid";
 
 export function lockStateDir(stateDir: string): () => void {
   const path = join(stateDir, "runner.pid");
@@ -21,7 +22,7 @@ export function lockStateDir(stateDir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       const holder = Number(readFileSync(path, "utf8").trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && pidAlive(holder)) {
         throw new Error(`state dir ${stateDir} is in use by runner pid ${holder}; stop it or use another --state-dir`);
       }
       rmSync(path, { force: true });
@@ -30,11 +31,3 @@ export function lockStateDir(stateDir: string): () => void {
   throw new Error(`cannot lock state dir ${stateDir}`);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../../runner/net/ports";
 import { embeddedPostgresBindir } from "../../runner/postgres/binaries";
+import { pidAlive } from "../../runner/os/pid";
 
 const READY_TIMEOUT_MS = 90_000;
 const CRON_TIMEOUT_MS = 30_000;
@@ -65,14 +66,6 @@ function processesOf(dir: string, apiPort: number, groups: number[]): string[] {
     });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url, { headers });
@@ -149,7 +142,7 @@ describe("pg2une dev (the whole local stack)", () => {
     // 2. Crash it hard: its children (own process groups) are left running.
     first.child.kill("SIGKILL");
     await first.exited;
-    expect(firstState.children.filter((c) => alive(c.pid)).length).toBeGreaterThan(0);
+    expect(firstState.children.filter((c) => pidAlive(c.pid)).length).toBeGreaterThan(0);
 
     // 3. A second start on the same dir cleans them up and reuses the data dir and token.
     const second = startDev(args, env);
@@ -160,7 +153,7 @@ describe("pg2une dev (the whole local stack)", () => {
     expect(second.output()).toMatch(/PostgreSQL \(the target\) started \(pid \d+\)/);
     expect(second.output()).not.toContain("initialized");
     expect(second.output()).toContain(token);
-    for (const c of firstState.children) expect(alive(c.pid), `${c.name} of the crashed run`).toBe(false);
+    for (const c of firstState.children) expect(pidAlive(c.pid), `${c.name} of the crashed run`).toBe(false);
     await second.waitFor(/"event":"cron_tick"/, CRON_TIMEOUT_MS);
     expect((await getJson(`http://127.0.0.1:${ports.runner}/healthz`)).status).toBe(200);
     const secondState = JSON.parse(readFileSync(join(dir, "dev.json"), "utf8")) as { children: Array<{ name: string; pid: number }> };
@@ -172,7 +165,7 @@ describe("pg2une dev (the whole local stack)", () => {
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
     expect(second.output()).toContain("stopped; nothing left running");
-    for (const c of secondState.children) expect(alive(c.pid), `${c.name} (pid ${c.pid})`).toBe(false);
+    for (const c of secondState.children) expect(pidAlive(c.pid), `${c.name} (pid ${c.pid})`).toBe(false);
     expect(processesOf(dir, ports.api, groups)).toEqual([]);
   });
 });
