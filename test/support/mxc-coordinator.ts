@@ -10,7 +10,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
+import { CreateWorkloadSchema } from "../../runner/mxc/schemas";
 import { freePort } from "../../runner/net/ports";
 
 export type Behaviour =
@@ -53,16 +53,6 @@ export interface FakeCoordinator {
   close(): Promise<void>;
 }
 
-const CreateBody = z.object({
-  type: z.enum(["microvm", "process"]),
-  command: z.string().min(1),
-  args: z.array(z.string()).default([]),
-  env: z.record(z.string(), z.string()).default({}),
-  cpu_required: z.number().int().positive(),
-  memory_required: z.number().int().positive(),
-  constraints: z.record(z.string(), z.string()).default({}),
-});
-
 export async function startFakeCoordinator(opts: { behaviours?: Record<string, Behaviour>; defaultBehaviour?: Behaviour } = {}): Promise<FakeCoordinator> {
   const token = randomUUID();
   const workloads = new Map<string, Stored>();
@@ -94,7 +84,7 @@ export async function startFakeCoordinator(opts: { behaviours?: Record<string, B
       } catch {
         return send(422, { error: "invalid JSON" });
       }
-      const parsed = CreateBody.safeParse(body);
+      const parsed = CreateWorkloadSchema.safeParse(body);
       if (!parsed.success) return send(422, { error: Object.fromEntries(parsed.error.issues.map((i) => [i.path.join("."), [i.message]])) });
       const w: Stored = { id: randomUUID(), ...parsed.data, status: "pending", ip: null, error: null, polls: 0, behaviour: behaviourFor(parsed.data.command) };
       workloads.set(w.id, w);
