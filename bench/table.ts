@@ -24,6 +24,20 @@ export function ratio(ours: number | null, reference: number | null): number | n
   return ours / reference;
 }
 
+function okCell(pass: boolean | undefined): string {
+  return pass === undefined ? "" : pass ? "yes" : "NO";
+}
+
+/** A Markdown table with columns padded to their widest cell, then a blank line. */
+function printMarkdownTable(header: string[], body: string[][]): void {
+  const widths = header.map((_, i) => Math.max(...[header, ...body].map((row) => (row[i] ?? "").length)));
+  const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+  for (const row of body) console.log(line(row));
+  console.log("");
+}
+
 export function printInputs(title: string, inputs: Record<string, unknown>): void {
   console.log(`\n## ${title}\n`);
   for (const [k, v] of Object.entries(inputs)) console.log(`  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
@@ -38,14 +52,9 @@ export function printComparison(oursLabel: string, referenceLabel: string, rows:
     fmt(r.reference),
     fmt(ratio(r.ours, r.reference)),
     r.target ?? "",
-    r.pass === undefined ? "" : r.pass ? "yes" : "NO",
+    okCell(r.pass),
   ]);
-  const widths = header.map((_, i) => Math.max(...[header, ...body].map((row) => (row[i] ?? "").length)));
-  const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-  for (const row of body) console.log(line(row));
-  console.log("");
+  printMarkdownTable(header, body);
 }
 
 export interface SideBySideRow {
@@ -63,11 +72,6 @@ export interface SideBySideRow {
  */
 export function printSideBySide(labels: string[], rows: SideBySideRow[]): void {
   const header = ["metric", ...labels, "target", "ok"];
-  const body = rows.map((r) => [r.metric, ...r.values.map((v) => fmt(v)), r.target ?? "", r.pass === undefined ? "" : r.pass ? "yes" : "NO"]);
-  const widths = header.map((_, i) => Math.max(...[header, ...body].map((row) => (row[i] ?? "").length)));
-  const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-  for (const row of body) console.log(line(row));
-  console.log("");
+  const body = rows.map((r) => [r.metric, ...r.values.map((v) => fmt(v)), r.target ?? "", okCell(r.pass)]);
+  printMarkdownTable(header, body);
 }
