@@ -87,29 +87,39 @@ export function choleskySolve(factor: CholeskyFactor, b: ArrayLike<number>): Flo
   return solveUpper(factor, y, y);
 }
 
-/** (L Lᵀ)⁻¹ as a row-major n×n matrix, via L⁻¹. */
+/**
+ * (L Lᵀ)⁻¹ as a row-major n×n matrix, via M = L⁻¹. Both passes walk rows (contiguous memory):
+ * the hyperparameter fit calls this once per likelihood evaluation, and the column-wise
+ * textbook loops were a third of the fit's time at n = 50.
+ */
 export function choleskyInverse(factor: CholeskyFactor): Float64Array {
   const { lower, n } = factor;
-  // Linv: lower-triangular inverse of L, column by column.
-  const linv = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    linv[j * n + j] = 1 / lower[j * n + j]!;
-    for (let i = j + 1; i < n; i++) {
-      let s = 0;
-      for (let k = j; k < i; k++) s -= lower[i * n + k]! * linv[k * n + j]!;
-      linv[i * n + j] = s / lower[i * n + i]!;
-    }
-  }
-  // K⁻¹ = Linvᵀ Linv, symmetric.
-  const inv = new Float64Array(n * n);
+  // Row i of M: (e_i − Σ_{k<i} L_ik · M_k) / L_ii, where row k of M is zero beyond column k.
+  const m = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = 0;
-      for (let k = i; k < n; k++) s += linv[k * n + i]! * linv[k * n + j]!;
-      inv[i * n + j] = s;
-      inv[j * n + i] = s;
+    const ri = i * n;
+    for (let k = 0; k < i; k++) {
+      const lik = lower[ri + k]!;
+      if (lik === 0) continue;
+      const rk = k * n;
+      for (let j = 0; j <= k; j++) m[ri + j]! -= lik * m[rk + j]!;
+    }
+    const inverseDiagonal = 1 / lower[ri + i]!;
+    for (let j = 0; j < i; j++) m[ri + j]! *= inverseDiagonal;
+    m[ri + i] = inverseDiagonal;
+  }
+  // K⁻¹ = Mᵀ M = Σ_k (row k of M)ᵀ (row k of M): accumulate the lower triangle, then mirror.
+  const inv = new Float64Array(n * n);
+  for (let k = 0; k < n; k++) {
+    const rk = k * n;
+    for (let i = 0; i <= k; i++) {
+      const mki = m[rk + i]!;
+      if (mki === 0) continue;
+      const ri = i * n;
+      for (let j = 0; j <= i; j++) inv[ri + j]! += mki * m[rk + j]!;
     }
   }
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) inv[j * n + i] = inv[i * n + j]!;
   return inv;
 }
 

@@ -1,4 +1,4 @@
-import { CholeskyDecomposition, Matrix } from "ml-matrix";
+import { CholeskyDecomposition, Matrix, inverse } from "ml-matrix";
 import { describe, expect, it } from "vitest";
 import { fitGp, logMarginalLikelihood, logPosteriorAt, posteriorWithHyperparameters } from "../../../src/core/optimize/gp";
 import { cholesky, choleskyInverse, choleskySolve } from "../../../src/core/optimize/linalg";
@@ -44,6 +44,22 @@ describe("linear algebra", () => {
       const ours = cholesky(a, n);
       const reference = new CholeskyDecomposition(new Matrix(Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * n, (i + 1) * n))))).lowerTriangularMatrix;
       for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(ours.lower[i * n + j]!).toBeCloseTo(reference.get(i, j), 9);
+    }
+  });
+
+  it("choleskyInverse agrees with ml-matrix's inverse on random SPD matrices", () => {
+    const rng = createRng(12);
+    for (const n of [1, 2, 7, 50]) {
+      const b = Array.from({ length: n * n }, () => rng.normal());
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+        let s = i === j ? 0.5 : 0;
+        for (let k = 0; k < n; k++) s += b[i * n + k]! * b[j * n + k]!;
+        a[i * n + j] = s;
+      }
+      const ours = choleskyInverse(cholesky(a, n));
+      const reference = inverse(new Matrix(Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * n, (i + 1) * n)))));
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(ours[i * n + j]!).toBeCloseTo(reference.get(i, j), 8);
     }
   });
 
@@ -117,6 +133,26 @@ describe("Gaussian process", () => {
     const p = gp.predictStandardized(x);
     expect(p.mean).toBeCloseTo(kStar.transpose().mmul(alpha).get(0, 0), 9);
     expect(p.variance).toBeCloseTo(H.signalVariance + additive.variance - kStar.transpose().mmul(chol.solve(kStar)).get(0, 0), 9);
+  });
+
+  it("with the additive term: inputs far from the unit cube (one exponential per pair) give the same model as shifted ones (factored exponentials)", () => {
+    // The kernel depends on differences only, so shifting every input by 100 changes nothing;
+    // with the shift, c·|x| is far beyond the factoring limit and the direct path is taken.
+    const theta = [Math.log(0.3), Math.log(0.7), Math.log(1.9), Math.log(1.3), Math.log(0.01), Math.log(0.4), Math.log(0.8)];
+    const shifted = X.map((row) => row.map((v) => v + 100));
+    const near = logPosteriorAt(X, Y, theta);
+    const far = logPosteriorAt(shifted, Y, theta);
+    expect(far.value).toBeCloseTo(near.value, 9);
+    far.gradient.forEach((g, i) => expect(g).toBeCloseTo(near.gradient[i]!, 8));
+    const h = { ...H, additive: { lengthScale: 0.4, variance: 0.8 } };
+    const gpNear = posteriorWithHyperparameters(X, Y, h);
+    const gpFar = posteriorWithHyperparameters(shifted, Y, h);
+    for (const x of [[0.5, 0.5, 0.5], [0.1, 0.9, 0.3], [0.5, 0.5, 40]]) {
+      const a = gpNear.predictStandardized(x);
+      const b = gpFar.predictStandardized(x.map((v) => v + 100));
+      expect(b.mean).toBeCloseTo(a.mean, 9);
+      expect(b.variance).toBeCloseTo(a.variance, 9);
+    }
   });
 
   it("the additive term recovers a separable trend in 10-D that the ARD term alone misses", () => {
