@@ -203,7 +203,10 @@ interface Covariance {
   K: Float64Array;
   /** ARD term per pair (for ∂/∂log σ_f²). */
   kArd: Float64Array;
-  /** ∂(ARD term)/∂log ℓ_d = g(r)·(Δ_d/ℓ_d)², g per pair (matern52LengthScaleFactor); empty unless asked. */
+  /**
+   * Per pair, g(r) = σ_f² (5/3)(1 + √5 r) e^{−√5 r}, with ∂(ARD term)/∂log ℓ_d = g(r)·(Δ_d/ℓ_d)²
+   * (finite at r = 0); empty unless gradients are asked for.
+   */
   ardGradientFactor: Float64Array;
   /** Additive term per pair (for ∂/∂log σ_a²); empty without the term. */
   kAdditive: Float64Array;
@@ -264,7 +267,7 @@ function covariance(data: Data, h: GpHyperparameters, withNoise: boolean, withGr
       let r2 = 0;
       for (let d = 0; d < p; d++) r2 += sqDiff[k * p + d]! * inv2[d]!;
       const dist = Math.sqrt(r2);
-      // Inlined matern52 and matern52LengthScaleFactor, sharing one exponential.
+      // matern52 inlined, so the ARD value and its gradient factor g(r) share one exponential.
       const sr = SQRT5 * dist;
       const er = Math.exp(-sr);
       let v = sigma2 * (1 + sr + (sr * sr) / 3) * er;

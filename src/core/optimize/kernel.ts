@@ -18,15 +18,6 @@ export function matern52(r: number, signalVariance: number): number {
   return signalVariance * (1 + s + (s * s) / 3) * Math.exp(-s);
 }
 
-/**
- * −(1/r)·∂k/∂r · ... in the form the gradients need: ∂k/∂log ℓ_d = g(r)·(Δ_d/ℓ_d)² with
- * g(r) = σ_f² (5/3)(1 + √5 r) exp(−√5 r). Finite at r = 0, so no special case.
- */
-export function matern52LengthScaleFactor(r: number, signalVariance: number): number {
-  const s = SQRT5 * r;
-  return signalVariance * (5 / 3) * (1 + s) * Math.exp(-s);
-}
-
 export function scaledDistance(a: ArrayLike<number>, aOffset: number, b: ArrayLike<number>, bOffset: number, inverseLengthScales: Float64Array): number {
   let r2 = 0;
   for (let d = 0; d < inverseLengthScales.length; d++) {
