@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { fitGp, logMarginalLikelihood, logPosteriorAt, posteriorWithHyperparameters } from "../../../src/core/optimize/gp";
 import { cholesky, choleskyInverse, choleskySolve } from "../../../src/core/optimize/linalg";
 import { minimizeLbfgs } from "../../../src/core/optimize/lbfgs";
-import { createRng } from "../../../src/core/random";
+import { createRng, type Rng } from "../../../src/core/random";
 
 // A fixed data set; reference values computed independently with NumPy 2 (np.linalg.cholesky /
 // solve on the same Matérn 5/2 ARD formula).
@@ -18,6 +18,18 @@ const X = [
 ];
 const Y = [0.51, -0.73, 0.11, 1.18, 1.15, -1.1, -1.12];
 const H = { lengthScales: [0.3, 0.7, 1.9], signalVariance: 1.3, noiseVariance: 0.01 };
+
+/** B Bᵀ + ½I for a random normal n×n B: row-major for ours, and the same as an ml-matrix Matrix. */
+function randomSpd(rng: Rng, n: number): { a: Float64Array; matrix: Matrix } {
+  const b = Array.from({ length: n * n }, () => rng.normal());
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+    let s = i === j ? 0.5 : 0;
+    for (let k = 0; k < n; k++) s += b[i * n + k]! * b[j * n + k]!;
+    a[i * n + j] = s;
+  }
+  return { a, matrix: new Matrix(Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * n, (i + 1) * n)))) };
+}
 
 describe("linear algebra", () => {
   it("factors the textbook example exactly", () => {
@@ -34,15 +46,9 @@ describe("linear algebra", () => {
   it("agrees with ml-matrix's CholeskyDecomposition on random SPD matrices", () => {
     const rng = createRng(11);
     for (const n of [1, 5, 30]) {
-      const b = Array.from({ length: n * n }, () => rng.normal());
-      const a = new Float64Array(n * n);
-      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-        let s = i === j ? 0.5 : 0;
-        for (let k = 0; k < n; k++) s += b[i * n + k]! * b[j * n + k]!;
-        a[i * n + j] = s;
-      }
+      const { a, matrix } = randomSpd(rng, n);
       const ours = cholesky(a, n);
-      const reference = new CholeskyDecomposition(new Matrix(Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * n, (i + 1) * n))))).lowerTriangularMatrix;
+      const reference = new CholeskyDecomposition(matrix).lowerTriangularMatrix;
       for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(ours.lower[i * n + j]!).toBeCloseTo(reference.get(i, j), 9);
     }
   });
@@ -50,15 +56,9 @@ describe("linear algebra", () => {
   it("choleskyInverse agrees with ml-matrix's inverse on random SPD matrices", () => {
     const rng = createRng(12);
     for (const n of [1, 2, 7, 50]) {
-      const b = Array.from({ length: n * n }, () => rng.normal());
-      const a = new Float64Array(n * n);
-      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-        let s = i === j ? 0.5 : 0;
-        for (let k = 0; k < n; k++) s += b[i * n + k]! * b[j * n + k]!;
-        a[i * n + j] = s;
-      }
+      const { a, matrix } = randomSpd(rng, n);
       const ours = choleskyInverse(cholesky(a, n));
-      const reference = inverse(new Matrix(Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * n, (i + 1) * n)))));
+      const reference = inverse(matrix);
       for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(ours[i * n + j]!).toBeCloseTo(reference.get(i, j), 8);
     }
   });
