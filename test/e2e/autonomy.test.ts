@@ -9,16 +9,17 @@
  * Shortened, as tests may: the tick interval (TICK_MS instead of a minute) and the rollout's step
  * timings. Detection runs with its production settings (a CUSUM reference of 60 ticks); the
  * rules' 300 s cooldown is the real one. A 20-tick reference, used here before, made the steady
- * phase flaky: its σ estimate is ~25 % off often enough that, by simulation with the real
- * baseline code, one CUSUM false-alarms within 30 monitored ticks 21 % of the time on Gaussian
- * noise (33 % on t₅ noise) against 12 % (25 %) with 60; in CI the loop then saw tps and p99
- * "degrade" together on a steady load and started a run.
+ * phase flaky: from 20 points the baseline's σ is often low enough to shorten the in-control run
+ * length sharply. By simulation with the real baseline and CUSUM code, one metric false-alarms
+ * within 30 monitored ticks 21 % of the time on Gaussian noise (33 % on t₅ noise) with 20
+ * points, 12 % (25 %) with 60; in CI the loop then saw tps and p99 "degrade" together on a steady
+ * load and started a run.
  *
  *  (a) steady load: ≥ 30 ticks with every CUSUM monitoring start no run;
  *  (b) degradation: enable_indexscan = off and enable_bitmapscan = off (ALTER SYSTEM + reload,
  *      reload context, untouched by the optimizer) turn every range read into a sequential scan
- *      of the whole table: latency climbs ~100×. CUSUM fires and the cron loop starts a run on
- *      its own within 5 ticks of the first tick where CUSUM fired;
+ *      of the whole table: latency climbs by one to two orders of magnitude. CUSUM fires and
+ *      the cron loop starts a run on its own within 5 ticks of the first tick where CUSUM fired;
  *  (c) after the run ends, the degradation still in place, ticks during the cooldown start no
  *      run: the rules' suppress_action() holds and the object refuses (409 cooldown).
  * The decision that started the run is replayed through `pg2une rules` with the facts it saw: the
