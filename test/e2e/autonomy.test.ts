@@ -65,8 +65,11 @@ const LOAD_WARMUP_MS = 10_000;
 const STEADY_MONITORED_TICKS = 30;
 /** (b): the run must start within this many ticks of the first tick where CUSUM fired. */
 const START_WITHIN_TICKS = 5;
-/** The run (direct mode, TIMINGS below; ~6 ticks here) must end within this long after it started. */
-const RUN_BUDGET_MS = 90_000;
+/**
+ * The run (direct mode, TIMINGS below; ~6 ticks here) must end within this long after the tick
+ * that started it: the 170 s from the test's start it had before left it ~65 s.
+ */
+const RUN_BUDGET_MS = 60_000;
 /** (c): ticks after the run ended. */
 const COOLDOWN_TICKS = 5;
 const TIMINGS = {
@@ -228,13 +231,9 @@ describe.runIf(HAVE_PGBENCH)("autonomy: the cron loop detects, decides and start
     await target.query("select pg_reload_conf()");
     const injectedAfter = rows.length;
     let start: Row | undefined;
-    let runStartedAt = 0;
     while (!start) {
       const r = await tick("degraded");
-      if (r.decision.status === "started") {
-        start = r;
-        runStartedAt = Date.now();
-      }
+      if (r.decision.status === "started") start = r;
       expect(r.n - injectedAfter, "no run started after the degradation").toBeLessThanOrEqual(15);
     }
     const firstFired = rows.find((r) => r.n > injectedAfter && fired(r))!;
@@ -269,7 +268,7 @@ describe.runIf(HAVE_PGBENCH)("autonomy: the cron loop detects, decides and start
       const r = await tick("run");
       expect(r.decision.status, "a second run while one is in flight").not.toBe("started");
       if (!r.busy) endedAt = r.n;
-      expect(Date.now() - runStartedAt, "the run did not end in time").toBeLessThan(RUN_BUDGET_MS);
+      expect(Date.now() - Date.parse(start.decision.at), "the run did not end in time").toBeLessThan(RUN_BUDGET_MS);
     }
 
     // (c) the run is over, the degradation is still in place: ticks during the cooldown start nothing.
