@@ -103,9 +103,10 @@ export async function run(argv: string[]): Promise<number> {
     printJson(proposal.config);
     return 0;
   }
+  const step = proposal.search === "additive" ? "; additive step: coordinates moved to where their own effect looks best or least known" : "";
   const detail =
     proposal.source === "bayesian" && proposal.prediction
-      ? `; predicted ${proposal.prediction.mean.toPrecision(4)} (≈95 % ${proposal.prediction.interval.map((v) => v.toPrecision(4)).join("…")})`
+      ? `${step}; predicted ${proposal.prediction.mean.toPrecision(4)} (≈95 % ${proposal.prediction.interval.map((v) => v.toPrecision(4)).join("…")})`
       : "";
   process.stdout.write(`next point (${proposal.source.replace("_", " ")}, from ${observations.length} observations${detail}):\n`);
   printJson(proposal.config);

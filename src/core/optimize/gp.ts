@@ -108,6 +108,12 @@ export interface FittedGp {
   predict(x: ArrayLike<number>): { mean: number; variance: number };
   /** Standardized posterior means at the training inputs. */
   trainingMeans(): Float64Array;
+  /**
+   * The posterior of one coordinate's own additive component, f_d(u), in standardized units:
+   * mean k_d(u, X) K⁻¹ y and variance k_d(u, u) − k_d(u, X) K⁻¹ k_d(X, u), with
+   * k_d(u, x) = (σ_a² / D) m(|u − x_d| / ℓᵃ). Null when the model has no additive term.
+   */
+  additiveComponent(coordinate: number, u: number): { mean: number; variance: number } | null;
 }
 
 interface Data {
@@ -548,6 +554,20 @@ function conditionGp(data: Data, h: GpHyperparameters, yMean: number, yStd: numb
       const out = new Float64Array(n);
       for (let i = 0; i < n; i++) out[i] = predictStandardized(X.subarray(i * p, (i + 1) * p)).mean;
       return out;
+    },
+    additiveComponent: (coordinate, u) => {
+      if (!additive) return null;
+      const kd = new Float64Array(n);
+      let mean = 0;
+      for (let i = 0; i < n; i++) {
+        const s = c * Math.abs(u - X[i * p + coordinate]!);
+        kd[i] = perComponent * (1 + s + (s * s) / 3) * Math.exp(-s);
+        mean += kd[i]! * alpha[i]!;
+      }
+      const w = solveLower(factor, kd);
+      let explained = 0;
+      for (let i = 0; i < n; i++) explained += w[i]! * w[i]!;
+      return { mean, variance: Math.max(perComponent - explained, 1e-12 * perComponent) };
     },
   };
 }

@@ -5,9 +5,12 @@
  *   2. then a Latin-hypercube initial design (the point farthest from everything observed),
  *   3. then a Gaussian process (Matérn 5/2: ARD + first-order additive term, MAP
  *      hyperparameters) and log expected improvement, maximized over random + local candidates
- *      inside a TuRBO trust region around the incumbent, refined by local search. The region's
- *      side is replayed from the observations in the order given (trust-region.ts), so pass
- *      them oldest first.
+ *      inside a TuRBO trust region around the incumbent, refined by local search, plus
+ *      candidates that move single coordinates anywhere in their range, to where their own
+ *      additive effect's confidence bound is lowest (additive-step.ts); while the model sees
+ *      no short-range interactions, every third model-guided step chooses among those alone.
+ *      The region's side is replayed from the observations in the order given
+ *      (trust-region.ts), so pass them oldest first.
  * A constraint (e.g. the memory guard) is applied to every candidate: an infeasible point is
  * never returned. Deterministic for a given seed.
  *
@@ -17,6 +20,7 @@
  *   next.config; // { x: … }
  */
 import { incumbent, logExpectedImprovement } from "./acquisition";
+import { additiveCandidates, additiveTargets } from "./additive-step";
 import { fitGp, type FittedGp, type GpHyperparameters } from "./gp";
 import { fitOutputTransform } from "./output-transform";
 import { replayTrustRegion, trustRegionBox, type TrustRegionState } from "./trust-region";
@@ -66,6 +70,12 @@ export interface Proposal {
   hyperparameters?: GpHyperparameters;
   /** For bayesian: the trust region's side (unit-cube coordinates) replayed from the history. */
   trustRegion?: TrustRegionState;
+  /**
+   * For bayesian: "additive" when the point was chosen among the additive step's candidates
+   * only (every `additiveStepEvery`-th model-guided step), else "trust_region" (the usual
+   * search, whose pool also holds those candidates).
+   */
+  search?: "trust_region" | "additive";
   observationsUsed: number;
 }
 
@@ -92,6 +102,27 @@ export const PROPOSE_DEFAULTS = {
   /** Best candidates refined by local search, and the steps each gets. */
   refineStarts: 4,
   refineSteps: 60,
+  /**
+   * Additive-step candidates per proposal (additive-step.ts) on top of the all-targets point and
+   * the D one-coordinate points; 0 turns the additive step off.
+   */
+  additiveCandidates: 50,
+  /**
+   * Every this-many-th model-guided step chooses among the additive candidates alone (by
+   * log-EI); 0 = never, they only compete in the pool. Levy-10, 160 seeds (sets 0–700, before
+   * the gate below), median regret without the additive step 7.88; candidates in the pool only
+   * 6.06 (Δ mean log regret −0.200 ± 0.091); also every third step alone 5.39 (−0.253 ± 0.077).
+   */
+  additiveStepEvery: 3,
+  /**
+   * The additive step only runs while the geometric mean of the ARD length scales is at least
+   * this (unit-cube widths): the interactions the model has found are smooth across the cube.
+   * When MAP finds short ARD length scales the objective has interactions a one-coordinate move
+   * cannot see. Without this gate Hartmann-6 (160 seeds) reached its global optimum in 64 seeds
+   * instead of 74 and its mean regret rose from 0.200 to 0.303; with it, 77 and 0.184, while
+   * Levy-10 keeps the gain (320 seeds: 5.69 against 5.43 ungated, 7.73 without the step).
+   */
+  additiveStepMinArdLengthScale: 2.5,
   /** Random restarts of the hyperparameter fit, on top of the fixed starts. */
   hyperparameterRestarts: 1,
   /** Feasible random points compared when no Latin-hypercube point is usable. */
@@ -159,6 +190,7 @@ export function propose(space: Space, observations: readonly Observation[], opti
     },
     hyperparameters: gp.hyperparameters,
     ...(chosen.trustRegion ? { trustRegion: chosen.trustRegion } : {}),
+    search: chosen.search,
     observationsUsed: observations.length,
   };
 }
@@ -233,7 +265,7 @@ interface AcquisitionContext {
   designSize: number;
 }
 
-function maximizeAcquisition(ctx: AcquisitionContext): Scored & { trustRegion?: TrustRegionState } {
+function maximizeAcquisition(ctx: AcquisitionContext): Scored & { trustRegion?: TrustRegionState; search: "trust_region" | "additive" } {
   const { space, gp, best, points, values, rng, feasible, isObserved, settle, tuning } = ctx;
   const acq = (x: Float64Array): number => {
     const config = decode(space, x);
@@ -295,6 +327,30 @@ function maximizeAcquisition(ctx: AcquisitionContext): Scored & { trustRegion?: 
   for (const { i } of order.slice(0, tuning.localCentres)) {
     for (let k = 0; k < tuning.localCandidatesPerCentre; k++) add(perturb(clip(Float64Array.from(points[i]!)), tuning.localStep * (k % 2 === 0 ? 1 : 0.25)));
   }
+
+  // The additive step's candidates leave the box on purpose: they move whole coordinates.
+  const region = tuning.trustRegion ? { trustRegion: state } : {};
+  const ardLengthScale = Math.exp(numeric.reduce((s, c) => s + Math.log(gp.hyperparameters.lengthScales[c]!), 0) / Math.max(numeric.length, 1));
+  const additiveStep = tuning.additiveCandidates > 0 && ardLengthScale >= tuning.additiveStepMinArdLengthScale;
+  const targets = additiveStep ? additiveTargets(gp, numeric, space.width) : null;
+  if (targets) {
+    const additive: Scored[] = [];
+    for (const x of additiveCandidates(centre, targets, rng, tuning.additiveCandidates)) {
+      const candidate = { x: settle(snap(space, x)), score: 0 };
+      candidate.score = acq(candidate.x);
+      additive.push(candidate);
+      pool.push(candidate);
+    }
+    const guidedSteps = points.length - ctx.designSize;
+    const every = tuning.additiveStepEvery;
+    if (every > 0 && guidedSteps % every === every - 1) {
+      additive.sort((a, b) => b.score - a.score);
+      for (const c of additive) {
+        if (c.score > -Infinity && !isObserved(decode(space, c.x))) return { ...c, ...region, search: "additive" };
+      }
+      // Every additive candidate is infeasible or observed: the usual search decides.
+    }
+  }
   pool.sort((a, b) => b.score - a.score);
 
   // Local refinement of the best few (stochastic hill climbing with a shrinking step).
@@ -321,18 +377,17 @@ function maximizeAcquisition(ctx: AcquisitionContext): Scored & { trustRegion?: 
     }
     return current;
   });
-  const region = tuning.trustRegion ? { trustRegion: state } : {};
   const ranked = [...refined, ...pool].filter((c) => c.score > -Infinity).sort((a, b) => b.score - a.score);
   for (const c of ranked) {
-    if (!isObserved(decode(space, c.x))) return { ...c, ...region };
+    if (!isObserved(decode(space, c.x))) return { ...c, ...region, search: "trust_region" };
   }
   // Everything scored is already observed (tiny discrete space) or infeasible: any unobserved feasible point.
   for (let attempt = 0; attempt < PROPOSE_DEFAULTS.feasibleSampleAttempts; attempt++) {
     const x = settle(samplePoint(space, rng));
     const config = decode(space, x);
-    if (feasible(config) && !isObserved(config)) return { x, score: acq(x), ...region };
+    if (feasible(config) && !isObserved(config)) return { x, score: acq(x), ...region, search: "trust_region" };
   }
   const anyFeasible = ranked[0];
-  if (anyFeasible) return { ...anyFeasible, ...region };
+  if (anyFeasible) return { ...anyFeasible, ...region, search: "trust_region" };
   throw new NoFeasiblePointError("no feasible candidate found; the constraint excludes (almost) the whole space");
 }

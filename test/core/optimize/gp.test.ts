@@ -135,6 +135,31 @@ describe("Gaussian process", () => {
     expect(p.variance).toBeCloseTo(H.signalVariance + additive.variance - kStar.transpose().mmul(chol.solve(kStar)).get(0, 0), 9);
   });
 
+  it("one coordinate's additive component: posterior mean and variance agree with a dense ml-matrix computation", () => {
+    const additive = { lengthScale: 0.4, variance: 0.8 };
+    const h = { ...H, additive };
+    const m52 = (r: number) => (1 + Math.sqrt(5) * r + (5 * r * r) / 3) * Math.exp(-Math.sqrt(5) * r);
+    const k = (a: number[], b: number[]) => {
+      const r = Math.sqrt(a.reduce((s, ai, d) => s + ((ai - b[d]!) / H.lengthScales[d]!) ** 2, 0));
+      const sum = a.reduce((s, ai, d) => s + m52(Math.abs(ai - b[d]!) / additive.lengthScale), 0);
+      return H.signalVariance * m52(r) + (additive.variance / a.length) * sum;
+    };
+    const K = new Matrix(X.map((a) => X.map((b) => k(a, b)))).add(Matrix.eye(X.length).mul(H.noiseVariance));
+    const chol = new CholeskyDecomposition(K);
+    const alpha = chol.solve(Matrix.columnVector(Y));
+    const gp = posteriorWithHyperparameters(X, Y, h);
+    const perComponent = additive.variance / 3;
+    for (const [d, u] of [[0, 0.2], [1, 0.55], [2, 1]] as const) {
+      const kd = Matrix.columnVector(X.map((xi) => perComponent * m52(Math.abs(u - xi[d]!) / additive.lengthScale)));
+      const component = gp.additiveComponent(d, u)!;
+      expect(component.mean).toBeCloseTo(kd.transpose().mmul(alpha).get(0, 0), 9);
+      expect(component.variance).toBeCloseTo(perComponent - kd.transpose().mmul(chol.solve(kd)).get(0, 0), 9);
+      expect(component.variance).toBeGreaterThan(0);
+      expect(component.variance).toBeLessThan(perComponent);
+    }
+    expect(posteriorWithHyperparameters(X, Y, H).additiveComponent(0, 0.5)).toBeNull();
+  });
+
   it("with the additive term: inputs far from the unit cube (one exponential per pair) give the same model as shifted ones (factored exponentials)", () => {
     // The kernel depends on differences only, so shifting every input by 100 changes nothing;
     // with the shift, c·|x| is far beyond the factoring limit and the direct path is taken.

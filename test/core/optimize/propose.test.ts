@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { branin } from "../../../bench/_optimizer-functions";
-import { propose, type Observation } from "../../../src/core/optimize/propose";
+import { branin, hartmann6 } from "../../../bench/_optimizer-functions";
+import { PROPOSE_DEFAULTS, propose, type Observation, type ProposeTuning } from "../../../src/core/optimize/propose";
 import { createRng } from "../../../src/core/random";
 import { buildSpace, decode, encode, isInside, latinHypercube, samplePoint } from "../../../src/core/optimize/space";
 
@@ -111,6 +111,49 @@ describe("propose", () => {
     const shrunk = propose(space, [...design, ...failures], { seed: 1, goal: "minimize" });
     expect(shrunk.trustRegion).toMatchObject({ length: 0.4, failures: 0 });
   });
+
+  it("every third model-guided step is an additive step, which may move coordinates out of the trust region", () => {
+    const space = buildSpace({ dimensions: Array.from({ length: 6 }, (_, i) => ({ name: `x${i}`, type: "float" as const, low: 0, high: 1 })) });
+    const f = (c: Record<string, unknown>) => Object.values(c).reduce((s: number, v, d) => s + (d + 1) * ((v as number) - 0.3) ** 2, 0);
+    const observations: Observation[] = [];
+    const searches: Array<string | undefined> = [];
+    let leftTheBox = false;
+    for (let t = 0; t < 7 + 9; t++) {
+      const p = propose(space, observations, { seed: 40 + t, goal: "minimize" });
+      if (p.source === "bayesian") {
+        searches.push(p.search);
+        if (p.search === "additive") {
+          // The region's side is at most 0.8 around the centre: a move of more than 0.4 leaves it.
+          const best = observations.reduce((a, b) => (b.value < a.value ? b : a));
+          leftTheBox ||= Object.keys(p.config).some((k) => Math.abs((p.config[k] as number) - (best.config[k] as number)) > 0.4);
+        }
+      }
+      observations.push({ config: p.config, value: f(p.config) });
+    }
+    expect(searches).toEqual(["trust_region", "trust_region", "additive", "trust_region", "trust_region", "additive", "trust_region", "trust_region", "additive"]);
+    expect(leftTheBox).toBe(true);
+  });
+
+  it("no additive step once the model finds short-range interactions (Hartmann-6)", () => {
+    const space = buildSpace(hartmann6.space);
+    const geometricMean = (v: number[]) => Math.exp(v.reduce((a, b) => a + Math.log(b), 0) / v.length);
+    const run = (tuning: Partial<ProposeTuning>) => {
+      const observations: Observation[] = [];
+      const steps: Array<{ search: string | undefined; ardLengthScale: number; cadence: boolean }> = [];
+      for (let t = 0; t < 7 + 30; t++) {
+        const p = propose(space, observations, { seed: 70 + t, goal: "minimize", tuning });
+        if (p.source === "bayesian") steps.push({ search: p.search, ardLengthScale: geometricMean(p.hyperparameters!.lengthScales), cadence: (t - 7) % 3 === 2 });
+        observations.push({ config: p.config, value: hartmann6.evaluate(p.config as Record<string, number>) });
+      }
+      return steps;
+    };
+    const gated = run({});
+    for (const step of gated) expect(step.search === "additive").toBe(step.cadence && step.ardLengthScale >= PROPOSE_DEFAULTS.additiveStepMinArdLengthScale);
+    // The gate closed on some step that the cadence would have made additive.
+    expect(gated.some((s) => s.cadence && s.search === "trust_region")).toBe(true);
+    const open = run({ additiveStepMinArdLengthScale: 0 });
+    for (const step of open) expect(step.search === "additive").toBe(step.cadence);
+  }, 60_000);
 
   it("rejects observations that do not fit the space", () => {
     expect(() => propose(mixed, [{ config: { x: 1, n: 1, c: "z", flag: true }, value: 1 }], { seed: 1 })).toThrow(/c: "z" is not one of/);
