@@ -11,12 +11,14 @@
  * region's points all share that coordinate's value, so the full model cannot separate its
  * effect from the cluster's, and the box is too narrow to reach the next valley. The additive
  * component sees every observation's value of the coordinate, and its confidence bound is low
- * where the 1-D effect is either predicted good or still unknown; moving to it is a jump the box
- * forbids. log-EI of the full model still ranks the candidates, so interactions count.
+ * where the 1-D effect is predicted good or, as far as σ_d can tell, still unknown (σ_d also
+ * carries the level the components share, so in smooth fits the bound mostly follows the mean;
+ * see the README). Moving there is a jump the box forbids. log-EI of the full model still ranks
+ * the candidates, so interactions count.
  *
  * @example
- *   const targets = additiveTargets(gp, numericCoordinates(space), ADDITIVE_STEP.beta);
- *   const candidates = additiveCandidates(centre, targets, rng, 50);
+ *   const targets = additiveTargets(gp, numericCoordinates(space), space.width);
+ *   if (targets) candidates.push(...additiveCandidates(centre, targets, rng, 50));
  */
 import type { FittedGp } from "./gp";
 import type { Rng } from "../random";
