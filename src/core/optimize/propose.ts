@@ -335,9 +335,9 @@ function maximizeAcquisition(ctx: AcquisitionContext): Scored & { trustRegion?: 
   const targets = additiveStep ? additiveTargets(gp, numeric, space.width) : null;
   if (targets) {
     const additive: Scored[] = [];
-    for (const x of additiveCandidates(centre, targets, rng, tuning.additiveCandidates)) {
-      const candidate = { x: settle(snap(space, x)), score: 0 };
-      candidate.score = acq(candidate.x);
+    for (const raw of additiveCandidates(centre, targets, rng, tuning.additiveCandidates)) {
+      const x = settle(snap(space, raw));
+      const candidate = { x, score: acq(x) };
       additive.push(candidate);
       pool.push(candidate);
     }

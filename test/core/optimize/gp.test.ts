@@ -31,6 +31,23 @@ function randomSpd(rng: Rng, n: number): { a: Float64Array; matrix: Matrix } {
   return { a, matrix: new Matrix(Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * n, (i + 1) * n)))) };
 }
 
+/**
+ * The GP of X, Y with H plus an additive term, computed densely with ml-matrix from the kernel's
+ * formula: the independent reference the additive-term tests compare against.
+ */
+function denseAdditiveModel() {
+  const additive = { lengthScale: 0.4, variance: 0.8 };
+  const m52 = (r: number) => (1 + Math.sqrt(5) * r + (5 * r * r) / 3) * Math.exp(-Math.sqrt(5) * r);
+  const k = (a: number[], b: number[]) => {
+    const r = Math.sqrt(a.reduce((s, ai, d) => s + ((ai - b[d]!) / H.lengthScales[d]!) ** 2, 0));
+    const sum = a.reduce((s, ai, d) => s + m52(Math.abs(ai - b[d]!) / additive.lengthScale), 0);
+    return H.signalVariance * m52(r) + (additive.variance / a.length) * sum;
+  };
+  const K = new Matrix(X.map((a) => X.map((b) => k(a, b)))).add(Matrix.eye(X.length).mul(H.noiseVariance));
+  const chol = new CholeskyDecomposition(K);
+  return { additive, m52, k, chol, alpha: chol.solve(Matrix.columnVector(Y)) };
+}
+
 describe("linear algebra", () => {
   it("factors the textbook example exactly", () => {
     // Wikipedia "Cholesky decomposition" example: L = [[2,0,0],[6,1,0],[-8,5,3]].
@@ -111,16 +128,7 @@ describe("Gaussian process", () => {
   });
 
   it("with the additive term: likelihood and posterior agree with a dense ml-matrix computation of the kernel", () => {
-    const additive = { lengthScale: 0.4, variance: 0.8 };
-    const m52 = (r: number) => (1 + Math.sqrt(5) * r + (5 * r * r) / 3) * Math.exp(-Math.sqrt(5) * r);
-    const k = (a: number[], b: number[]) => {
-      const r = Math.sqrt(a.reduce((s, ai, d) => s + ((ai - b[d]!) / H.lengthScales[d]!) ** 2, 0));
-      const sum = a.reduce((s, ai, d) => s + m52(Math.abs(ai - b[d]!) / additive.lengthScale), 0);
-      return H.signalVariance * m52(r) + (additive.variance / a.length) * sum;
-    };
-    const K = new Matrix(X.map((a) => X.map((b) => k(a, b)))).add(Matrix.eye(X.length).mul(H.noiseVariance));
-    const chol = new CholeskyDecomposition(K);
-    const alpha = chol.solve(Matrix.columnVector(Y));
+    const { additive, k, chol, alpha } = denseAdditiveModel();
     let logDet = 0;
     for (let i = 0; i < X.length; i++) logDet += 2 * Math.log(chol.lowerTriangularMatrix.get(i, i));
     const fit = Y.reduce((s, yi, i) => s + yi * alpha.get(i, 0), 0);
@@ -136,17 +144,8 @@ describe("Gaussian process", () => {
   });
 
   it("one coordinate's additive component: posterior mean and variance agree with a dense ml-matrix computation", () => {
-    const additive = { lengthScale: 0.4, variance: 0.8 };
+    const { additive, m52, chol, alpha } = denseAdditiveModel();
     const h = { ...H, additive };
-    const m52 = (r: number) => (1 + Math.sqrt(5) * r + (5 * r * r) / 3) * Math.exp(-Math.sqrt(5) * r);
-    const k = (a: number[], b: number[]) => {
-      const r = Math.sqrt(a.reduce((s, ai, d) => s + ((ai - b[d]!) / H.lengthScales[d]!) ** 2, 0));
-      const sum = a.reduce((s, ai, d) => s + m52(Math.abs(ai - b[d]!) / additive.lengthScale), 0);
-      return H.signalVariance * m52(r) + (additive.variance / a.length) * sum;
-    };
-    const K = new Matrix(X.map((a) => X.map((b) => k(a, b)))).add(Matrix.eye(X.length).mul(H.noiseVariance));
-    const chol = new CholeskyDecomposition(K);
-    const alpha = chol.solve(Matrix.columnVector(Y));
     const gp = posteriorWithHyperparameters(X, Y, h);
     const perComponent = additive.variance / 3;
     for (const [d, u] of [[0, 0.2], [1, 0.55], [2, 1]] as const) {
