@@ -23,7 +23,7 @@ import { incumbent, logExpectedImprovement } from "./acquisition";
 import { additiveCandidates, additiveTargets } from "./additive-step";
 import { fitGp, type FittedGp, type GpHyperparameters } from "./gp";
 import { fitOutputTransform } from "./output-transform";
-import { replayTrustRegion, trustRegionBox, type TrustRegionState } from "./trust-region";
+import { meanLogLengthScale, replayTrustRegion, trustRegionBox, type TrustRegionState } from "./trust-region";
 import { createRng, type Rng } from "../random";
 import { decode, encode, latinHypercube, numericCoordinates, samplePoint, sameConfig, snap, type Config, type Space } from "./space";
 
@@ -330,7 +330,7 @@ function maximizeAcquisition(ctx: AcquisitionContext): Scored & { trustRegion?: 
 
   // The additive step's candidates leave the box on purpose: they move whole coordinates.
   const region = tuning.trustRegion ? { trustRegion: state } : {};
-  const ardLengthScale = Math.exp(numeric.reduce((s, c) => s + Math.log(gp.hyperparameters.lengthScales[c]!), 0) / Math.max(numeric.length, 1));
+  const ardLengthScale = Math.exp(meanLogLengthScale(gp.hyperparameters.lengthScales, numeric));
   const additiveStep = tuning.additiveCandidates > 0 && ardLengthScale >= tuning.additiveStepMinArdLengthScale;
   const targets = additiveStep ? additiveTargets(gp, numeric, space.width) : null;
   if (targets) {

@@ -83,6 +83,13 @@ export interface Box {
   upper: Float64Array;
 }
 
+/** Mean of log ℓ_d over `coordinates` (the log of their geometric mean); 0 when there are none. */
+export function meanLogLengthScale(lengthScales: readonly number[], coordinates: readonly number[]): number {
+  let logMean = 0;
+  for (const c of coordinates) logMean += Math.log(lengthScales[c]!);
+  return logMean / Math.max(coordinates.length, 1);
+}
+
 /**
  * The box around `centre`: side length·w_d in coordinate d, where w_d = ℓ_d / geometric mean(ℓ)
  * (TuRBO's length-scale weighting: a direction the model finds irrelevant gets a wide side),
@@ -92,9 +99,7 @@ export interface Box {
 export function trustRegionBox(centre: ArrayLike<number>, length: number, lengthScales: readonly number[], coordinates: readonly number[]): Box {
   const lower = new Float64Array(centre.length);
   const upper = new Float64Array(centre.length).fill(1);
-  let logMean = 0;
-  for (const c of coordinates) logMean += Math.log(lengthScales[c]!);
-  logMean /= Math.max(coordinates.length, 1);
+  const logMean = meanLogLengthScale(lengthScales, coordinates);
   for (const c of coordinates) {
     const half = (length * Math.exp(Math.log(lengthScales[c]!) - logMean)) / 2;
     lower[c] = Math.max(0, centre[c]! - half);
